@@ -1,0 +1,395 @@
+"""Tally fan-out: one channel-layer subscription per worker (per event loop) per question.
+
+Without this module every watcher socket would join a question's tally and status groups, so one
+broadcast to 10,000 watchers cost 10,000 channel-layer messages (10,000 Redis writes with
+``RedisChannelLayer``) and 10,000 dispatches through Channels. Here each worker's event loop has one
+``FanoutHub`` with one channel of its own. When the first local socket starts watching question q,
+the hub adds its channel to ``tally_group(q)`` and ``status_group(q)``; when the last one stops, it
+leaves them. One receive task reads the hub's channel and writes each tally frame, serialised once
+by the broadcaster (``broadcast.tally_event``), straight to the ASGI ``send`` of every local watcher
+whose ``tally_due`` says it wants it (the per-socket epoch/seq check that drops a late, older update).
+Status events (a question opened or closed) go to each watcher's own handler in a task of its own,
+as they read the database.
+
+``watch`` returns only once the hub's group join is complete, so a socket that registers and then
+reads its snapshot cannot miss an update that falls between the two.
+
+The channel layer may fail (Redis restarted: its queues and group memberships are gone). A receive
+error, a heartbeat the hub cannot send to itself, or one that does not come back within
+``HEARTBEAT_LOST_AFTER`` marks the hub as down. Once a message gets through again the hub re-joins
+its groups and pushes every local watcher a tally read afresh from the database
+(``broadcast.broadcaster.flush_now``), so clients are back on the right numbers about a second after
+the layer is. Groups are also re-joined every ``REJOIN_SECONDS`` (channels_redis expires them).
+
+Hubs are kept per running event loop, as the broadcaster keeps its state: a daphne worker has one
+loop; the tests start one per test, and hubs of closed loops are forgotten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from voting import broadcast, protocol
+
+logger = logging.getLogger("townhall.live")
+
+#: A heartbeat to the hub's own channel this often while it has watchers (seconds) ...
+HEARTBEAT_SECONDS = 0.5
+#: ... and the hub counts as cut off from the layer when none has arrived for this long.
+HEARTBEAT_LOST_AFTER = 3.0
+#: Group memberships are renewed this often (channels_redis lets them expire).
+REJOIN_SECONDS = 60.0
+#: Back-off between failed receives: first wait, doubled up to the maximum.
+BACKOFF_FIRST = 0.05
+BACKOFF_MAX = 0.5
+
+#: The longest a closing hub waits for its tasks and for leaving its groups (seconds).
+CLOSE_SECONDS = 2.0
+
+EVENT_HEARTBEAT = "fanout.heartbeat"
+
+
+class Watcher(Protocol):
+    """What the hub needs of a socket (``voting.consumers.LiveConsumerBase``)."""
+
+    async def base_send(self, message: dict[str, Any]) -> None: ...
+
+    def tally_due(self, event: dict[str, Any]) -> bool:
+        """Whether this tally event goes to this socket now; if so it is noted as the last sent."""
+
+    def status_due(self, event: dict[str, Any]) -> bool:
+        """Whether this socket has to act on a status event."""
+
+    async def relay_status(self, event: dict[str, Any]) -> None: ...
+
+
+@dataclass(eq=False)
+class _Question:
+    watchers: dict[Any, None] = field(default_factory=dict)  # an ordered set
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # serialises joining and leaving
+    joined: bool = False
+    open: bool | None = None  # as last heard, to tell whether a recovery must announce a change
+
+
+class FanoutHub:
+    """One event loop's subscription to the channel layer, shared by all its watcher sockets."""
+
+    def __init__(self, layer: Any):
+        self.layer = layer
+        self.channel: str | None = None
+        self.questions: dict[int, _Question] = {}
+        self._start_lock = asyncio.Lock()
+        self._has_channel = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+        self._background: set[asyncio.Task] = set()
+        self._recovering: asyncio.Task | None = None
+        self.last_seen = time.monotonic()
+        self.last_rejoin = time.monotonic()
+        self.down_since: float | None = None
+        self.failures = 0
+        self.counts = {"broadcasts": 0, "frames": 0, "dropped": 0, "recoveries": 0}
+
+    # Registration -----------------------------------------------------------------------------
+    async def watch(self, watcher: Watcher, question_id: int) -> None:
+        """Deliver question ``question_id`` to ``watcher``; returns once the groups are joined."""
+        question = self.questions.get(question_id)
+        if question is None:
+            question = self.questions[question_id] = _Question()
+        question.watchers[watcher] = None
+        async with question.lock:
+            if question.joined:
+                return
+            try:
+                await self._start()
+                await self._join(question_id)
+                question.joined = True
+            except Exception:
+                # The layer is down: the socket still gets its snapshot from the database, and the
+                # recovery joins this question and pushes a fresh tally when the layer is back.
+                logger.warning("Could not join the groups of question %s", question_id, exc_info=True)
+                self._mark_down()
+
+    async def unwatch(self, watcher: Watcher, question_id: int) -> None:
+        question = self.questions.get(question_id)
+        if question is None or watcher not in question.watchers:
+            return
+        del question.watchers[watcher]
+        if question.watchers:
+            return
+        async with question.lock:
+            if question.watchers:
+                return  # someone started watching again while we waited
+            if question.joined:
+                question.joined = False
+                try:
+                    await self._leave(question_id)
+                except Exception:
+                    logger.warning("Could not leave the groups of question %s", question_id, exc_info=True)
+            if not question.watchers and self.questions.get(question_id) is question:
+                del self.questions[question_id]
+
+    def watcher_count(self, question_id: int | None = None) -> int:
+        if question_id is not None:
+            question = self.questions.get(question_id)
+            return len(question.watchers) if question else 0
+        return sum(len(q.watchers) for q in self.questions.values())
+
+    # Groups -----------------------------------------------------------------------------------
+    async def _join(self, question_id: int) -> None:
+        await self.layer.group_add(protocol.tally_group(question_id), self.channel)
+        await self.layer.group_add(protocol.status_group(question_id), self.channel)
+
+    async def _leave(self, question_id: int) -> None:
+        await self.layer.group_discard(protocol.tally_group(question_id), self.channel)
+        await self.layer.group_discard(protocol.status_group(question_id), self.channel)
+
+    async def _rejoin(self) -> None:
+        """Join every watched question's groups again (after a failure, and every REJOIN_SECONDS)."""
+        await self._start()
+        for question_id, question in list(self.questions.items()):
+            if question.watchers:
+                await self._join(question_id)
+                question.joined = True
+        self.last_rejoin = time.monotonic()
+
+    # Lifecycle --------------------------------------------------------------------------------
+    async def _start(self) -> None:
+        """Make sure the tasks run and the hub has its channel (raises if the layer is down)."""
+        if not self._tasks:
+            loop = asyncio.get_running_loop()
+            # Clean contexts: the caller's (a consumer's) context must not leak into long-lived tasks.
+            self._tasks = [
+                loop.create_task(self._receive_loop(), context=contextvars.Context()),
+                loop.create_task(self._keep(), context=contextvars.Context()),
+            ]
+        if self.channel is not None:
+            return
+        async with self._start_lock:
+            if self.channel is None:
+                self.channel = await self.layer.new_channel()
+                self.last_seen = time.monotonic()
+                self._has_channel.set()
+
+    async def close(self) -> None:
+        """Stop the tasks and leave the groups (a worker shutting down, and the tests)."""
+        tasks = [*self._tasks, *self._background]
+        if self._recovering is not None:
+            tasks.append(self._recovering)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            # Bounded: a shutting-down worker must not hang on a layer that does not answer.
+            await asyncio.wait(tasks, timeout=CLOSE_SECONDS)
+        self._tasks, self._background, self._recovering = [], set(), None
+        if self.channel is not None and self.questions:
+            leaving = [asyncio.ensure_future(self._leave(q)) for q in list(self.questions)]
+            done, pending = await asyncio.wait(leaving, timeout=CLOSE_SECONDS)
+            for task in pending:
+                task.cancel()
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    logger.debug("Could not leave a group on close", exc_info=task.exception())
+        self.questions.clear()
+        self.channel = None
+        self._has_channel.clear()
+
+    def _spawn(self, coro: Any) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coro, context=contextvars.Context())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    # Receiving --------------------------------------------------------------------------------
+    async def _receive_loop(self) -> None:
+        await self._has_channel.wait()
+        backoff = BACKOFF_FIRST
+        while True:
+            try:
+                event = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if self.down_since is None:
+                    logger.warning("Tally fan-out: the channel layer failed; retrying", exc_info=True)
+                self._mark_down()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                continue
+            backoff = BACKOFF_FIRST
+            self.last_seen = time.monotonic()
+            if self.down_since is not None and (self._recovering is None or self._recovering.done()):
+                self._recovering = self._spawn(self._recover())
+            try:
+                await self._dispatch(event)
+            except Exception:  # a bad event must never stop the fan-out
+                logger.exception("Tally fan-out could not deliver %r", event.get("type"))
+
+    async def _dispatch(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == protocol.EVENT_TALLY:
+            await self.deliver_tally(event)
+        elif kind == protocol.EVENT_STATUS:
+            self.relay_status(event)
+
+    async def deliver_tally(self, event: dict[str, Any]) -> None:
+        """Write one tally frame to every local watcher of its question that is due it."""
+        question = self.questions.get(event["question"])
+        if question is None:
+            return
+        if "open" in event:
+            question.open = event["open"]
+        self.counts["broadcasts"] += 1
+        message = {"type": "websocket.send", "text": event["text"]}
+        sent = 0
+        for watcher in tuple(question.watchers):
+            try:
+                if watcher.tally_due(event):
+                    # Daphne's send hands the frame to the transport's buffer and returns without
+                    # waiting on the network, so a slow client never holds up the others.
+                    await watcher.base_send(message)
+                    sent += 1
+            except Exception:
+                # A socket that cannot take a frame (closed under us) no longer holds up the rest.
+                logger.debug("Dropping a watcher of question %s", event["question"], exc_info=True)
+                self.counts["dropped"] += 1
+                self._spawn(self.unwatch(watcher, event["question"]))
+        self.counts["frames"] += sent
+
+    def relay_status(self, event: dict[str, Any]) -> None:
+        """A question opened or closed: each watcher that must act does so in a task of its own."""
+        question = self.questions.get(event["question"])
+        if question is None:
+            return
+        question.open = event.get("open", question.open)
+        for watcher in tuple(question.watchers):
+            try:
+                due = watcher.status_due(event)
+            except Exception:
+                logger.exception("Status check failed for a watcher of question %s", event["question"])
+                continue
+            if due:
+                self._spawn(self._relay_one(watcher, event))
+
+    @staticmethod
+    async def _relay_one(watcher: Watcher, event: dict[str, Any]) -> None:
+        try:
+            await watcher.relay_status(event)
+        except Exception:
+            logger.debug("A watcher could not handle a status event", exc_info=True)
+
+    # Keeping the subscription alive -------------------------------------------------------------
+    def _mark_down(self) -> None:
+        self.failures += 1
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+
+    async def _keep(self) -> None:
+        """Heartbeats to our own channel, to notice a layer that lost us without an error (the pub/sub
+        layer reconnects to Redis by itself), and the periodic re-join."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            now = time.monotonic()
+            if not self.questions:
+                self.last_seen = now  # nothing to watch: no heartbeats, nothing to miss
+                continue
+            try:
+                await self._start()  # a channel, if the layer was down when the hub started
+                await self.layer.send(self.channel, {"type": EVENT_HEARTBEAT})
+            except Exception:
+                if self.down_since is None:
+                    logger.warning("Tally fan-out: cannot reach the channel layer", exc_info=True)
+                self._mark_down()
+                continue
+            if now - self.last_seen > HEARTBEAT_LOST_AFTER:
+                if self.down_since is None:
+                    logger.warning("Tally fan-out: heartbeats stopped arriving; re-joining")
+                self._mark_down()
+            elif self.down_since is None and now - self.last_rejoin >= REJOIN_SECONDS:
+                try:
+                    await self._rejoin()
+                except Exception:
+                    self._mark_down()
+
+    async def _recover(self) -> None:
+        """The layer works again: re-join, then bring every local watcher back to the database's tally."""
+        failures = self.failures
+        try:
+            await self._rejoin()
+            for question_id in list(self.questions):
+                payload = await broadcast.broadcaster.flush_now(question_id)
+                if payload is None:
+                    continue
+                if payload.get("epoch") == "direct":
+                    raise ConnectionError("the tally cache is still unreachable")
+                event = broadcast.tally_event(payload)
+                question = self.questions.get(question_id)
+                known_open = question.open if question is not None else None
+                await self.deliver_tally(event)
+                if known_open is None or known_open != payload["open"]:
+                    # It may have opened or closed while we could not hear: let the watchers that
+                    # cannot see the tally re-check what they may see.
+                    self.relay_status(
+                        {"type": protocol.EVENT_STATUS, "question": question_id, "open": payload["open"]}
+                    )
+        except Exception:
+            logger.warning("Tally fan-out: recovery failed; will try again", exc_info=True)
+            self._mark_down()
+            self.down_since = time.monotonic()
+            return
+        if self.failures == failures:
+            self.down_since = None
+            self.counts["recoveries"] += 1
+            logger.warning("Tally fan-out: the channel layer is back; watchers refreshed")
+
+
+# One hub per running event loop ------------------------------------------------------------------
+_hubs: dict[asyncio.AbstractEventLoop, FanoutHub] = {}
+
+
+def hub(layer: Any = None) -> FanoutHub | None:
+    """The running loop's hub on ``layer`` (the default channel layer if not given)."""
+    global _hubs
+    if layer is None:
+        from channels.layers import get_channel_layer
+
+        layer = get_channel_layer()
+        if layer is None:
+            return None
+    loop = asyncio.get_running_loop()
+    current = _hubs.get(loop)
+    if current is not None and current.layer is layer:
+        return current
+    if current is None:
+        # Forget loops that have closed (each test has its own).
+        _hubs = {lp: h for lp, h in _hubs.items() if not lp.is_closed()}
+    else:
+        # The layer was replaced (settings changed in a test): the old hub's tasks stop.
+        for task in current._tasks:
+            task.cancel()
+    created = _hubs[loop] = FanoutHub(layer)
+    return created
+
+
+async def watch(watcher: Any, question_id: int) -> None:
+    """Register a socket for a question's tally and status; see ``FanoutHub.watch``."""
+    found = hub(getattr(watcher, "channel_layer", None))
+    if found is not None:
+        await found.watch(watcher, int(question_id))
+
+
+async def unwatch(watcher: Any, question_id: int) -> None:
+    found = _hubs.get(asyncio.get_running_loop())
+    if found is not None:
+        await found.unwatch(watcher, int(question_id))
+
+
+async def shutdown() -> None:
+    """Close this loop's hub (tests, and a worker shutting down)."""
+    found = _hubs.pop(asyncio.get_running_loop(), None)
+    if found is not None:
+        await found.close()

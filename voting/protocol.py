@@ -1,0 +1,126 @@
+"""The live websocket protocol: envelope, message types, error codes, group names and limits.
+
+Every frame is one JSON object ``{"type": ..., "id": ..., "payload": {...}}``; errors are
+``{"type": "error", "id": ..., "code": ..., "message": ...}``. ``docs/websocket-protocol.md`` is the
+reader's version of this module; the two change together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+# Client -> server
+VOTE = "vote"
+SNAPSHOT_REQUEST = "snapshot.request"
+PING = "ping"
+CLIENT_TYPES = frozenset({VOTE, SNAPSHOT_REQUEST, PING})
+
+# Server -> client
+SNAPSHOT = "snapshot"  # the whole state, sent on connect and on request
+TALLY = "tally"  # a coalesced tally update, with the next sequence number
+ACK = "ack"  # a vote was stored
+ERROR = "error"
+PONG = "pong"
+SESSION = "session"  # a live session's state changed (question opened, closed, session ended)
+
+# Error codes. Frame-level problems keep the socket open unless said otherwise.
+E_BAD_JSON = "bad_json"  # not a JSON object
+E_BAD_MESSAGE = "bad_message"  # missing/invalid fields, or a binary frame
+E_UNKNOWN_TYPE = "unknown_type"
+E_TOO_LARGE = "too_large"  # over MAX_FRAME_BYTES: the socket is closed with CLOSE_TOO_LARGE
+E_RATE_LIMITED = "rate_limited"  # over the per-socket budget: the message is dropped
+E_NOT_SIGNED_IN = "not_signed_in"  # a vote from an anonymous socket
+E_NO_OPEN_QUESTION = "no_open_question"  # a vote on a live session with no question open
+E_NOT_FOUND = "not_found"
+E_UNAVAILABLE = "unavailable"  # the vote could not be written (database down): nothing stored, retry
+# Votes refused by the voting service carry the service's own code (``voting.errors.BallotError.code``),
+# for example "not_eligible", "closed", "invalid". See docs/websocket-protocol.md.
+
+# Close codes (RFC 6455 and the private 4000-4999 range).
+CLOSE_NORMAL = 1000
+CLOSE_POLICY = 1008  # flood: too many messages over the limit
+CLOSE_TOO_LARGE = 1009
+CLOSE_NOT_FOUND = 4404
+CLOSE_SIGNED_OUT = 4401
+
+# Limits.
+MAX_FRAME_BYTES = 4096
+#: Token bucket per socket: sustained messages per second and burst size.
+RATE_PER_SECOND = 10.0
+RATE_BURST = 20
+#: After this many refused messages in a row the socket is closed (CLOSE_POLICY).
+FLOOD_CLOSE_AFTER = 50
+#: Coalescing: at most one tally broadcast per question per this many seconds, per worker.
+BROADCAST_INTERVAL = 0.2
+#: How often an open socket re-checks that its session is still signed in (seconds).
+SESSION_RECHECK_SECONDS = 30.0
+
+# Channel layer events (the "type" key names a consumer handler).
+EVENT_TALLY = "tally.broadcast"
+EVENT_STATUS = "status.broadcast"
+EVENT_SESSION = "session.broadcast"
+EVENT_SIGNED_OUT = "auth.signed_out"
+
+
+def tally_group(question_id: int) -> str:
+    """Watchers allowed to see a question's tally."""
+    return f"th.tally.{int(question_id)}"
+
+
+def status_group(question_id: int) -> str:
+    """Everyone watching a question: told when it opens or closes, never its numbers."""
+    return f"th.status.{int(question_id)}"
+
+
+def session_group(session_id: int) -> str:
+    """Everyone in a live session: told when the host opens or closes a question."""
+    return f"th.live.{int(session_id)}"
+
+
+def auth_group(session_key: str) -> str:
+    """The sockets of one signed-in browser session, closed when it signs out."""
+    digest = hashlib.sha256(session_key.encode()).hexdigest()[:40]
+    return f"th.auth.{digest}"
+
+
+def frame(type_: str, payload: dict[str, Any] | None = None, *, id: Any = None) -> str:
+    return json.dumps({"type": type_, "id": id, "payload": payload or {}}, separators=(",", ":"))
+
+
+def error_frame(code: str, message: str, *, id: Any = None) -> str:
+    return json.dumps({"type": ERROR, "id": id, "code": code, "message": message}, separators=(",", ":"))
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def parse(text: str | None, bytes_data: bytes | None) -> dict[str, Any]:
+    """Turn a frame into a message dict with a known type, or raise ``ProtocolError``."""
+    if text is None:
+        raise ProtocolError(E_BAD_MESSAGE, "Send text frames containing JSON.")
+    try:
+        message = json.loads(text)
+    except ValueError:
+        raise ProtocolError(E_BAD_JSON, "The message is not valid JSON.") from None
+    if not isinstance(message, dict):
+        raise ProtocolError(E_BAD_JSON, "The message must be a JSON object.")
+    type_ = message.get("type")
+    if not isinstance(type_, str):
+        raise ProtocolError(E_BAD_MESSAGE, "The message has no type.")
+    if type_ not in CLIENT_TYPES:
+        raise ProtocolError(E_UNKNOWN_TYPE, f"Unknown message type: {type_[:40]}")
+    msg_id = message.get("id")
+    if msg_id is not None and not (isinstance(msg_id, (str, int)) and len(str(msg_id)) <= 64):
+        raise ProtocolError(E_BAD_MESSAGE, "The id must be a short string or a number.")
+    payload = message.get("payload", {})
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        raise ProtocolError(E_BAD_MESSAGE, "The payload must be a JSON object.")
+    return {"type": type_, "id": msg_id, "payload": payload}

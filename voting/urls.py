@@ -1,0 +1,15 @@
+from django.urls import path
+
+from voting import views
+
+app_name = "voting"
+
+urlpatterns = [
+    path("questions/<int:pk>/", views.question_detail, name="question"),
+    path("questions/<int:pk>/results/", views.results, name="results"),
+]
+
+# Live sessions (council meetings): voting/live_views.py
+from voting import live_views  # noqa: E402
+
+urlpatterns += live_views.urlpatterns
