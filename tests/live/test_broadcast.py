@@ -1,0 +1,144 @@
+"""The broadcaster: sequence numbers, epochs, and coalescing a burst of ballots into a few broadcasts."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+from django.core.cache import cache
+
+from voting import broadcast
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def fake_state(monkeypatch):
+    """A question whose state the test controls, instead of the database."""
+    state = {"open": True, "version": 0, "tally": {"n": 0}}
+    monkeypatch.setattr(broadcast, "state_reader", lambda question_id: dict(state))
+    return state
+
+
+class Sent(list):
+    """Payloads the broadcaster sent, and an event set on each."""
+
+    def __init__(self):
+        super().__init__()
+        self.arrived = asyncio.Event()
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    payloads = Sent()
+
+    async def capture(payload):
+        payloads.append(payload)
+        payloads.arrived.set()
+
+    monkeypatch.setattr(broadcast, "send_tally", capture)
+    return payloads
+
+
+def test_refresh_numbers_changes_and_keeps_the_number_when_nothing_changed(fake_state):
+    first, changed = broadcast.refresh(7)
+    assert changed and first["seq"] == 1 and first["epoch"]
+    again, changed = broadcast.refresh(7)
+    assert not changed and again["seq"] == 1
+    fake_state.update(version=1, tally={"n": 1})
+    second, changed = broadcast.refresh(7)
+    assert changed and second["seq"] == 2 and second["epoch"] == first["epoch"]
+    assert broadcast.current_seq(7) == 2
+
+
+def test_questions_are_numbered_independently(fake_state):
+    assert broadcast.refresh(1)[0]["seq"] == 1
+    assert broadcast.refresh(2)[0]["seq"] == 1
+
+
+def test_a_lost_counter_starts_a_new_epoch(fake_state):
+    first, _ = broadcast.refresh(7)
+    cache.clear()  # Redis restarted
+    fake_state.update(version=1, tally={"n": 1})
+    second, changed = broadcast.refresh(7)
+    assert changed and second["seq"] == 1 and second["epoch"] != first["epoch"]
+
+
+def test_a_fresh_cached_payload_is_served_without_reading_the_database(fake_state, monkeypatch):
+    broadcast.refresh(7)
+    monkeypatch.setattr(broadcast, "state_reader", lambda question_id: pytest.fail("read the database"))
+    payload, changed = broadcast.refresh(7, max_age=60)
+    assert payload["seq"] == 1 and not changed
+
+
+def test_a_busy_lock_returns_the_last_payload_rather_than_waiting(fake_state):
+    broadcast.refresh(7)
+    cache.add(broadcast._key(7, "lock"), "another worker", timeout=5)
+    fake_state.update(version=1, tally={"n": 1})
+    payload, changed = broadcast.refresh(7, wait=0.05)
+    assert payload["seq"] == 1 and not changed
+
+
+def test_status_change_is_flagged_for_the_public(fake_state):
+    broadcast.refresh(7)
+    fake_state.update(open=False, version=1)
+    payload, changed = broadcast.refresh(7)
+    assert changed and payload["status_changed"]
+
+
+async def test_a_burst_of_ten_thousand_ballots_costs_a_few_broadcasts(fake_state, sent):
+    """Four threads commit 10,000 ballots as fast as they can; watchers get a handful of broadcasts,
+    and the last one carries the final tally."""
+    loop = asyncio.get_running_loop()
+    broadcaster = broadcast.Broadcaster(interval=0.1)
+    lock = threading.Lock()
+
+    def commit_many(n):
+        for _ in range(n):
+            with lock:
+                fake_state["version"] += 1
+                fake_state["tally"] = {"n": fake_state["version"]}
+            loop.call_soon_threadsafe(broadcaster.mark, 7)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=commit_many, args=(2500,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    await asyncio.to_thread(lambda: [t.join() for t in threads])
+    while not sent or sent[-1]["version"] != 10_000:
+        sent.arrived.clear()
+        await asyncio.wait_for(sent.arrived.wait(), timeout=5)
+    elapsed = time.monotonic() - started
+    try:
+        assert sent[-1]["tally"] == {"n": 10_000}
+        assert len(sent) <= elapsed / broadcaster.interval + 2, (len(sent), elapsed)
+        assert len(sent) < 100
+        assert [p["seq"] for p in sent] == list(range(sent[0]["seq"], sent[0]["seq"] + len(sent)))
+        versions = [p["version"] for p in sent]
+        assert versions == sorted(versions)
+    finally:
+        await broadcaster.shutdown()
+
+
+async def test_quiet_question_is_broadcast_at_once(fake_state, sent):
+    """The first ballot after a quiet spell goes out without waiting for the coalescing interval."""
+    broadcaster = broadcast.Broadcaster(interval=10.0)
+    broadcaster.mark(3)
+    await asyncio.wait_for(sent.arrived.wait(), timeout=2)
+    assert len(sent) == 1
+    await broadcaster.shutdown()
+
+
+def test_an_unreachable_cache_still_gives_the_database_state(fake_state, monkeypatch):
+    """Redis down: a snapshot still shows the database's numbers, under an epoch of its own."""
+
+    def down(*args, **kwargs):
+        raise ConnectionError("Redis is restarting")
+
+    monkeypatch.setattr(broadcast.cache, "get", down)
+    monkeypatch.setattr(broadcast.cache, "add", down)
+    fake_state.update(version=5, tally={"n": 5})
+    payload, changed = broadcast.refresh(7)
+    assert payload["tally"] == {"n": 5} and payload["epoch"] == "direct" and not changed

@@ -1,0 +1,274 @@
+"""The tally fan-out hub: one channel-layer subscription per worker, whatever the number of watchers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import InMemoryChannelLayer, channel_layers, get_channel_layer
+
+from tests import factories
+from tests.live.test_consumers import _open_question, counts
+from voting import broadcast, fanout, protocol
+from voting.consumers import LiveConsumerBase
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def question(live_db):
+    return _open_question()
+
+
+@pytest.fixture
+def in_memory_layer():
+    """The in-memory layer, whose group memberships a test can count (whatever REDIS_URL says)."""
+    layer = InMemoryChannelLayer()
+    channel_layers.set("default", layer)
+    return layer
+
+
+async def receive(communicator, timeout=3):
+    return json.loads(await communicator.receive_from(timeout=timeout))
+
+
+async def watchers(sockets, question, n):
+    """``n`` watchers of ``question``, each past its snapshot; returns them and the snapshot payload."""
+    opened, snapshot = [], None
+    for _ in range(n):
+        socket = await sockets(f"/ws/questions/{question.pk}/")
+        assert socket.accepted
+        message = await receive(socket)
+        assert message["type"] == protocol.SNAPSHOT
+        opened.append(socket)
+        snapshot = message["payload"]
+    return opened, snapshot
+
+
+def members(layer, group: str) -> set[str]:
+    return set(layer.groups.get(group, {}))
+
+
+def later(payload: dict, seq: int, **changes) -> dict:
+    """The payload the broadcaster would send as update ``seq``."""
+    return {**payload, "seq": seq, "status_changed": False, **changes}
+
+
+async def test_one_group_membership_per_worker_not_per_watcher(sockets, question, in_memory_layer):
+    opened, snapshot = await watchers(sockets, question, 5)
+    layer = in_memory_layer
+    hub = fanout.hub(layer)
+    assert members(layer, protocol.tally_group(question.pk)) == {hub.channel}
+    assert members(layer, protocol.status_group(question.pk)) == {hub.channel}
+    assert hub.watcher_count(question.pk) == 5
+
+    await broadcast.send_tally(later(snapshot, snapshot["seq"] + 1))
+    for socket in opened:
+        update = await receive(socket)
+        assert update["type"] == protocol.TALLY and update["payload"]["seq"] == snapshot["seq"] + 1
+
+
+async def test_a_ballot_reaches_every_watcher_through_the_hub(sockets, question):
+    from voting.services import ballot_cast
+
+    opened, _ = await watchers(sockets, question, 3)
+    voter = await sync_to_async(factories.ResidentFactory)()
+    await sync_to_async(ballot_cast)(question=question, voter=voter, data={"choice": "yes"})
+    for socket in opened:
+        update = await receive(socket)
+        assert update["type"] == protocol.TALLY and counts(update["payload"])["yes"] == 1
+
+
+async def test_the_last_watcher_leaving_discards_the_groups(sockets, question, in_memory_layer):
+    (first, second), _ = await watchers(sockets, question, 2)
+    layer = in_memory_layer
+    hub = fanout.hub(layer)
+    await first.disconnect(timeout=2)
+    assert members(layer, protocol.tally_group(question.pk)) == {hub.channel}
+    assert hub.watcher_count(question.pk) == 1
+    await second.disconnect(timeout=2)
+    assert members(layer, protocol.tally_group(question.pk)) == set()
+    assert members(layer, protocol.status_group(question.pk)) == set()
+    assert question.pk not in hub.questions
+
+
+async def test_a_closed_socket_does_not_stop_delivery_to_the_others(sockets, question):
+    opened, snapshot = await watchers(sockets, question, 3)
+    hub = fanout.hub(get_channel_layer())
+    # The first socket to register is served first: a failure there must not stop the others.
+    broken = next(iter(hub.questions[question.pk].watchers))
+
+    async def closed_under_us(message):
+        raise ConnectionResetError("the client went away")
+
+    broken.base_send = closed_under_us
+    await broadcast.send_tally(later(snapshot, snapshot["seq"] + 1))
+    for socket in opened[1:]:
+        assert (await receive(socket))["payload"]["seq"] == snapshot["seq"] + 1
+    assert await opened[0].receive_nothing(timeout=0.3)
+    assert hub.counts["dropped"] == 1
+    # The socket that failed is no longer served; the others still are.
+    await broadcast.send_tally(later(snapshot, snapshot["seq"] + 2))
+    for socket in opened[1:]:
+        assert (await receive(socket))["payload"]["seq"] == snapshot["seq"] + 2
+    assert hub.watcher_count(question.pk) == 2
+
+
+async def test_an_older_update_arriving_late_is_not_delivered(sockets, question):
+    (socket,), snapshot = await watchers(sockets, question, 1)
+    seq = snapshot["seq"]
+    await broadcast.send_tally(later(snapshot, seq + 2))
+    await broadcast.send_tally(later(snapshot, seq + 1))  # from a slower worker
+    await broadcast.send_tally(later(snapshot, seq + 2))  # the same one again
+    await broadcast.send_tally(later(snapshot, seq + 3))
+    assert (await receive(socket))["payload"]["seq"] == seq + 2
+    assert (await receive(socket))["payload"]["seq"] == seq + 3
+    # A new epoch (the counter was lost) starts again from 1 and is delivered.
+    await broadcast.send_tally(later(snapshot, 1, epoch="fresh-epoch"))
+    fresh = await receive(socket)
+    assert fresh["payload"]["epoch"] == "fresh-epoch" and fresh["payload"]["seq"] == 1
+    assert await socket.receive_nothing(timeout=0.2)
+
+
+async def test_an_update_arriving_while_the_snapshot_is_read_follows_the_snapshot(
+    sockets, question, monkeypatch
+):
+    """The hub holds an update for a socket whose snapshot is not out yet, then sends it after."""
+    held = threading.Event()
+    original_due = LiveConsumerBase.tally_due
+
+    def tally_due(self, event):
+        due = original_due(self, event)
+        if self.held_tally is not None:
+            held.set()
+        return due
+
+    monkeypatch.setattr(LiveConsumerBase, "tally_due", tally_due)
+    original_refresh = broadcast.refresh
+    newer = {}
+
+    def refresh(question_id, **kwargs):
+        payload, changed = original_refresh(question_id, **kwargs)
+        if not newer:
+            # While this socket reads its snapshot, the next update goes out to everyone.
+            newer.update(later(payload, payload["seq"] + 1))
+            async_to_sync(broadcast.send_tally)(newer)
+            assert held.wait(timeout=3)
+        return payload, changed
+
+    monkeypatch.setattr(broadcast, "refresh", refresh)
+    socket = await sockets(f"/ws/questions/{question.pk}/")
+    first, second = await receive(socket), await receive(socket)
+    assert first["type"] == protocol.SNAPSHOT and first["payload"]["seq"] == newer["seq"] - 1
+    assert second["type"] == protocol.TALLY and second["payload"]["seq"] == newer["seq"]
+
+
+async def test_hidden_results_watchers_share_the_subscription_and_get_no_numbers(
+    sockets, live_db, in_memory_layer
+):
+    hidden = await sync_to_async(_open_question)(hide_results=True)
+    public = await sockets(f"/ws/questions/{hidden.pk}/")
+    snapshot = await receive(public)
+    assert snapshot["payload"]["hidden"] is True
+    layer = in_memory_layer
+    assert members(layer, protocol.tally_group(hidden.pk)) == {fanout.hub(layer).channel}
+    await broadcast.send_tally(
+        {"question": hidden.pk, "epoch": "e", "seq": 99, "version": 1, "open": True, "tally": {}}
+    )
+    assert await public.receive_nothing(timeout=0.3)
+
+
+class FlakyLayer:
+    """An in-memory layer that can go down as Redis does when it restarts: the hub's receive raises,
+    everything sent meanwhile is lost, and the group memberships are gone when it comes back."""
+
+    def __init__(self):
+        self.inner = InMemoryChannelLayer()
+        self.is_down = False
+        self.went_down = asyncio.Event()
+        self.watched_channel: str | None = None  # the hub's channel: only its receive fails
+        self.group_adds: list[str] = []
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def _check(self):
+        if self.is_down:
+            raise ConnectionError("Redis is restarting")
+
+    def down(self, hub_channel: str) -> None:
+        self.watched_channel = hub_channel
+        self.is_down = True
+        self.inner.groups.clear()
+        self.went_down.set()
+
+    def up(self) -> None:
+        self.is_down = False
+        self.went_down.clear()
+
+    async def receive(self, channel):
+        if channel != self.watched_channel:
+            return await self.inner.receive(channel)
+        self._check()
+        get = asyncio.ensure_future(self.inner.receive(channel))
+        down = asyncio.ensure_future(self.went_down.wait())
+        done, _ = await asyncio.wait({get, down}, return_when=asyncio.FIRST_COMPLETED)
+        if get in done:
+            down.cancel()
+            return get.result()
+        get.cancel()
+        raise ConnectionError("Connection closed by server")
+
+    async def send(self, channel, message):
+        self._check()
+        await self.inner.send(channel, message)
+
+    async def group_send(self, group, message):
+        self._check()
+        await self.inner.group_send(group, message)
+
+    async def group_add(self, group, channel):
+        self._check()
+        self.group_adds.append(group)
+        await self.inner.group_add(group, channel)
+
+    async def group_discard(self, group, channel):
+        self._check()
+        await self.inner.group_discard(group, channel)
+
+
+async def test_the_hub_recovers_after_the_layer_fails_and_pushes_a_fresh_tally(sockets, question):
+    """Redis restarts while a ballot is cast: its broadcast is lost and so are the hub's groups. Once
+    the layer is back the hub re-joins and every watcher gets the database's tally within 2 s."""
+    from voting.services import ballot_cast
+
+    layer = FlakyLayer()
+    channel_layers.set("default", layer)
+    opened, snapshot = await watchers(sockets, question, 2)
+    hub = fanout.hub(layer)
+    assert counts(snapshot)["yes"] == 0
+
+    layer.down(hub.channel)
+    voter = await sync_to_async(factories.ResidentFactory)()
+    await sync_to_async(ballot_cast)(question=question, voter=voter, data={"choice": "yes"})
+    for socket in opened:
+        assert await socket.receive_nothing(timeout=0.3)  # the broadcast was lost with the layer
+    assert hub.down_since is not None
+    joins_before = len(layer.group_adds)
+
+    layer.up()
+    for socket in opened:
+        update = await receive(socket, timeout=2)
+        assert update["type"] == protocol.TALLY and counts(update["payload"])["yes"] == 1
+    assert members(layer.inner, protocol.tally_group(question.pk)) == {hub.channel}
+    assert members(layer.inner, protocol.status_group(question.pk)) == {hub.channel}
+    assert len(layer.group_adds) > joins_before
+    assert hub.counts["recoveries"] == 1 and hub.down_since is None
+
+    # And it goes on delivering as before.
+    await broadcast.send_tally(later(update["payload"], update["payload"]["seq"] + 1))
+    for socket in opened:
+        assert (await receive(socket))["payload"]["seq"] == update["payload"]["seq"] + 1
