@@ -29,7 +29,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.db import database_sync_to_async
@@ -40,7 +40,11 @@ from voting.shared_cache import cache
 
 logger = logging.getLogger("townhall.live")
 
-LOCK_SECONDS = 5
+#: How long a flush may hold a question's lock. A flush takes milliseconds; the bound matters when a
+#: worker dies holding the lock: the others broadcast again once it expires.
+LOCK_SECONDS = 2
+#: How long the broadcaster waits for a lock another worker holds before trying again later.
+BUSY_WAIT_SECONDS = 0.05
 
 
 def _key(question_id: int, part: str) -> str:
@@ -91,7 +95,17 @@ def _next_seq(question_id: int) -> tuple[str, int]:
     return epoch, int(seq)
 
 
-def refresh(question_id: int, *, max_age: float | None = None, wait: float = 1.0) -> tuple[dict | None, bool]:
+class Refreshed(NamedTuple):
+    """What a refresh found: the payload to show, whether it is news to broadcast, and whether another
+    worker held the question's lock (then ``payload`` is the last one cached and may be behind: the
+    caller must try again later, because the holder may have read the database before our ballot)."""
+
+    payload: dict[str, Any] | None
+    changed: bool
+    busy: bool = False
+
+
+def refresh(question_id: int, *, max_age: float | None = None, wait: float = 1.0) -> Refreshed:
     """See ``_refresh``. If the cache (Redis) is unreachable, the database is read directly and the
     payload carries the epoch ``"direct"`` and seq 0: clients show the right numbers and resume
     numbering under a new epoch once the cache is back. Nothing is broadcast meanwhile."""
@@ -103,33 +117,33 @@ def refresh(question_id: int, *, max_age: float | None = None, wait: float = 1.0
         )
         state = state_reader(question_id)
         if state is None:
-            return None, False
+            return Refreshed(None, False)
         payload = {"question": int(question_id), "epoch": "direct", "seq": 0, "at": time.time(), **state}
-        return payload, False
+        return Refreshed(payload, False)
 
 
-def _refresh(question_id: int, *, max_age: float | None, wait: float) -> tuple[dict | None, bool]:
+def _refresh(question_id: int, *, max_age: float | None, wait: float) -> Refreshed:
     """Read the question from the database under its lock and store the result as the last payload.
 
-    Returns ``(payload, changed)``. With ``max_age``, a cached payload younger than that is returned
-    as it is. ``changed`` says the payload differs from the last broadcast and should be sent.
+    With ``max_age``, a cached payload younger than that is returned as it is. ``changed`` says the
+    payload differs from the last broadcast and should be sent; ``busy`` that the lock was not ours.
     Synchronous: call it through ``database_sync_to_async``.
     """
     cached = cached_payload(question_id)
     if max_age is not None and cached is not None and time.time() - cached["at"] <= max_age:
-        return cached, False
+        return Refreshed(cached, False)
     lock_key, token = _key(question_id, "lock"), uuid.uuid4().hex
     deadline = time.monotonic() + wait
     while not cache.add(lock_key, token, timeout=LOCK_SECONDS):
         if time.monotonic() > deadline:
-            # Another worker is flushing this question right now and will broadcast.
-            return cached_payload(question_id) or cached, False
+            # Another worker is flushing this question, or died holding the lock (it expires).
+            return Refreshed(cached_payload(question_id) or cached, False, busy=True)
         time.sleep(0.005)
     try:
         last = cached_payload(question_id)
         state = state_reader(question_id)
         if state is None:
-            return None, False
+            return Refreshed(None, False)
         if (
             last is not None
             and last.get("epoch") == cache.get(_key(question_id, "epoch"))
@@ -138,7 +152,7 @@ def _refresh(question_id: int, *, max_age: float | None, wait: float) -> tuple[d
             # Nothing changed since the last broadcast: no new seq, so clients see no gap.
             last = {**last, "at": time.time()}
             cache.set(_key(question_id, "payload"), last, timeout=None)
-            return last, False
+            return Refreshed(last, False)
         # Changed: take the next seq, then read again, so this payload holds every ballot
         # acknowledged before the seq moved (see the module docstring).
         epoch, seq = _next_seq(question_id)
@@ -152,7 +166,7 @@ def _refresh(question_id: int, *, max_age: float | None, wait: float) -> tuple[d
             **state,
         }
         cache.set(_key(question_id, "payload"), payload, timeout=None)
-        return payload, True
+        return Refreshed(payload, True)
     finally:
         if cache.get(lock_key) == token:
             cache.delete(lock_key)
@@ -214,7 +228,7 @@ class Broadcaster:
             loop.call_soon_threadsafe(self.mark, int(question_id), context=contextvars.Context())
             return
         # No ASGI event loop in this process (a management command, a plain test): broadcast now.
-        payload, changed = refresh(int(question_id))
+        payload, changed, _busy = refresh(int(question_id))
         if payload is not None and changed:
             async_to_sync(send_tally)(payload)
 
@@ -232,12 +246,19 @@ class Broadcaster:
             state.task = loop.create_task(self._run(state), context=contextvars.Context())
         state.wake.set()
 
-    async def flush_now(self, question_id: int) -> dict | None:
+    async def flush_now(self, question_id: int, *, wait: float = 1.0) -> dict | None:
         """Read and broadcast at once (used by live-session changes and snapshot requests)."""
-        payload, changed = await database_sync_to_async(refresh, thread_sensitive=False)(question_id)
-        if payload is not None and changed:
-            await send_tally(payload)
-        return payload
+        result = await database_sync_to_async(refresh, thread_sensitive=False)(question_id, wait=wait)
+        self.settle(question_id, result)
+        if result.payload is not None and result.changed:
+            await send_tally(result.payload)
+        return result.payload
+
+    def settle(self, question_id: int, result: Refreshed) -> None:
+        """After a refresh on this loop: if another worker held the lock, try again later, so a ballot
+        committed while it flushed (or after it died holding the lock) is still broadcast."""
+        if result.busy:
+            self.mark(int(question_id))
 
     async def shutdown(self) -> None:
         """Stop this loop's flusher (tests, and a worker shutting down)."""
@@ -287,7 +308,7 @@ class Broadcaster:
                 state.dirty.pop(question_id, None)
                 state.last_flush[question_id] = time.monotonic()
                 try:
-                    await self.flush_now(question_id)
+                    await self.flush_now(question_id, wait=BUSY_WAIT_SECONDS)
                     state.flushes += 1
                 except Exception:  # a broadcast must never take the worker down
                     logger.exception("Tally broadcast for question %s failed", question_id)

@@ -251,7 +251,9 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
         if recheck:
             # A client asking again may have new rights (the question closed and results opened).
             await self.watch_question(self.question_id)
-        payload, changed = await database_sync_to_async(broadcast.refresh)(self.question_id, max_age=max_age)
+        result = await database_sync_to_async(broadcast.refresh)(self.question_id, max_age=max_age)
+        broadcast.broadcaster.settle(self.question_id, result)
+        payload, changed, _busy = result
         if payload is None:
             await self.send_error(protocol.E_NOT_FOUND, "This question no longer exists.", msg_id)
             return

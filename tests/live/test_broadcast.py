@@ -43,48 +43,64 @@ def sent(monkeypatch):
 
 
 def test_refresh_numbers_changes_and_keeps_the_number_when_nothing_changed(fake_state):
-    first, changed = broadcast.refresh(7)
+    first, changed, _ = broadcast.refresh(7)
     assert changed and first["seq"] == 1 and first["epoch"]
-    again, changed = broadcast.refresh(7)
+    again, changed, _ = broadcast.refresh(7)
     assert not changed and again["seq"] == 1
     fake_state.update(version=1, tally={"n": 1})
-    second, changed = broadcast.refresh(7)
+    second, changed, _ = broadcast.refresh(7)
     assert changed and second["seq"] == 2 and second["epoch"] == first["epoch"]
     assert broadcast.current_seq(7) == 2
 
 
 def test_questions_are_numbered_independently(fake_state):
-    assert broadcast.refresh(1)[0]["seq"] == 1
-    assert broadcast.refresh(2)[0]["seq"] == 1
+    assert broadcast.refresh(1).payload["seq"] == 1
+    assert broadcast.refresh(2).payload["seq"] == 1
 
 
 def test_a_lost_counter_starts_a_new_epoch(fake_state):
-    first, _ = broadcast.refresh(7)
+    first = broadcast.refresh(7).payload
     cache.clear()  # Redis restarted
     fake_state.update(version=1, tally={"n": 1})
-    second, changed = broadcast.refresh(7)
+    second, changed, _ = broadcast.refresh(7)
     assert changed and second["seq"] == 1 and second["epoch"] != first["epoch"]
 
 
 def test_a_fresh_cached_payload_is_served_without_reading_the_database(fake_state, monkeypatch):
     broadcast.refresh(7)
     monkeypatch.setattr(broadcast, "state_reader", lambda question_id: pytest.fail("read the database"))
-    payload, changed = broadcast.refresh(7, max_age=60)
-    assert payload["seq"] == 1 and not changed
+    payload, changed, busy = broadcast.refresh(7, max_age=60)
+    assert payload["seq"] == 1 and not changed and not busy
 
 
-def test_a_busy_lock_returns_the_last_payload_rather_than_waiting(fake_state):
+def test_a_busy_lock_returns_the_last_payload_and_says_so(fake_state):
     broadcast.refresh(7)
     cache.add(broadcast._key(7, "lock"), "another worker", timeout=5)
     fake_state.update(version=1, tally={"n": 1})
-    payload, changed = broadcast.refresh(7, wait=0.05)
-    assert payload["seq"] == 1 and not changed
+    payload, changed, busy = broadcast.refresh(7, wait=0.05)
+    assert payload["seq"] == 1 and not changed and busy
+
+
+async def test_a_lock_left_by_a_dead_worker_delays_the_broadcast_but_does_not_lose_it(fake_state, sent):
+    """A worker killed mid-flush leaves the question's lock until it expires. A ballot committed
+    meanwhile on another worker is broadcast once the lock has gone, not dropped."""
+    broadcaster = broadcast.Broadcaster(interval=0.05)
+    cache.add(broadcast._key(7, "lock"), "a worker that died", timeout=2)
+    fake_state.update(version=1, tally={"n": 1})
+    started = time.monotonic()
+    broadcaster.mark(7)
+    try:
+        await asyncio.wait_for(sent.arrived.wait(), timeout=5)
+        assert time.monotonic() - started >= 1.9  # not before the lock expired
+        assert len(sent) == 1 and sent[0]["tally"] == {"n": 1}
+    finally:
+        await broadcaster.shutdown()
 
 
 def test_status_change_is_flagged_for_the_public(fake_state):
     broadcast.refresh(7)
     fake_state.update(open=False, version=1)
-    payload, changed = broadcast.refresh(7)
+    payload, changed, _ = broadcast.refresh(7)
     assert changed and payload["status_changed"]
 
 
@@ -140,5 +156,5 @@ def test_an_unreachable_cache_still_gives_the_database_state(fake_state, monkeyp
     monkeypatch.setattr(broadcast.cache, "get", down)
     monkeypatch.setattr(broadcast.cache, "add", down)
     fake_state.update(version=5, tally={"n": 5})
-    payload, changed = broadcast.refresh(7)
+    payload, changed, _ = broadcast.refresh(7)
     assert payload["tally"] == {"n": 5} and payload["epoch"] == "direct" and not changed

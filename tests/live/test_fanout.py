@@ -151,13 +151,14 @@ async def test_an_update_arriving_while_the_snapshot_is_read_follows_the_snapsho
     newer = {}
 
     def refresh(question_id, **kwargs):
-        payload, changed = original_refresh(question_id, **kwargs)
+        result = original_refresh(question_id, **kwargs)
+        payload = result.payload
         if not newer:
             # While this socket reads its snapshot, the next update goes out to everyone.
             newer.update(later(payload, payload["seq"] + 1))
             async_to_sync(broadcast.send_tally)(newer)
             assert held.wait(timeout=3)
-        return payload, changed
+        return result
 
     monkeypatch.setattr(broadcast, "refresh", refresh)
     socket = await sockets(f"/ws/questions/{question.pk}/")
