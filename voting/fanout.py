@@ -11,6 +11,12 @@ whose ``tally_due`` says it wants it (the per-socket epoch/seq check that drops 
 Status events (a question opened or closed) go to each watcher's own handler in a task of its own,
 as they read the database.
 
+A slow client must not hold up the others. Daphne's ``send`` hands the frame to the transport and
+returns; uvicorn's waits while that socket's write buffer is full (a phone on a bad connection). So
+each send is started in place and, only if it has to wait, finished in a task of its own; while a
+socket has a send waiting, later updates for it are not queued behind it: the newest one is kept and
+sent when the socket drains (a tally is whole, so the older ones are of no use).
+
 ``watch`` returns only once the hub's group join is complete, so a socket that registers and then
 reads its snapshot cannot miss an update that falls between the two.
 
@@ -31,6 +37,7 @@ import asyncio
 import contextvars
 import logging
 import time
+from collections.abc import Awaitable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -92,7 +99,9 @@ class FanoutHub:
         self.last_rejoin = time.monotonic()
         self.down_since: float | None = None
         self.failures = 0
-        self.counts = {"broadcasts": 0, "frames": 0, "dropped": 0, "recoveries": 0}
+        self.counts = {"broadcasts": 0, "frames": 0, "dropped": 0, "recoveries": 0, "waits": 0, "skipped": 0}
+        #: Watchers with a send still waiting, and the newest frame to send them next (or None).
+        self._waiting: dict[Any, dict[str, Any] | None] = {}
 
     # Registration -----------------------------------------------------------------------------
     async def watch(self, watcher: Watcher, question_id: int) -> None:
@@ -186,6 +195,7 @@ class FanoutHub:
             # Bounded: a shutting-down worker must not hang on a layer that does not answer.
             await asyncio.wait(tasks, timeout=CLOSE_SECONDS)
         self._tasks, self._background, self._recovering = [], set(), None
+        self._waiting.clear()
         if self.channel is not None and self.questions:
             leaving = [asyncio.ensure_future(self._leave(q)) for q in list(self.questions)]
             done, pending = await asyncio.wait(leaving, timeout=CLOSE_SECONDS)
@@ -248,17 +258,47 @@ class FanoutHub:
         sent = 0
         for watcher in tuple(question.watchers):
             try:
-                if watcher.tally_due(event):
-                    # Daphne's send hands the frame to the transport's buffer and returns without
-                    # waiting on the network, so a slow client never holds up the others.
-                    await watcher.base_send(message)
-                    sent += 1
+                if not watcher.tally_due(event):
+                    continue
+                if watcher in self._waiting:
+                    self._waiting[watcher] = message  # replaces an older frame it has not had yet
+                    self.counts["skipped"] += 1
+                    continue
+                self._send_without_waiting(watcher, message, event["question"])
+                sent += 1
             except Exception:
-                # A socket that cannot take a frame (closed under us) no longer holds up the rest.
-                logger.debug("Dropping a watcher of question %s", event["question"], exc_info=True)
-                self.counts["dropped"] += 1
-                self._spawn(self.unwatch(watcher, event["question"]))
+                self._drop(watcher, event["question"])
         self.counts["frames"] += sent
+
+    def _send_without_waiting(self, watcher: Watcher, message: dict[str, Any], question_id: int) -> None:
+        """Run the server's send up to its first wait; if it has to wait, finish it in a task."""
+        steps = _steps(watcher.base_send(message))
+        try:
+            waiting_on = steps.send(None)
+        except StopIteration:
+            return  # written (daphne, or uvicorn with room in the buffer)
+        self.counts["waits"] += 1
+        self._waiting[watcher] = None
+        self._spawn(self._finish_send(watcher, _Rest(steps, waiting_on), question_id))
+
+    async def _finish_send(self, watcher: Watcher, rest: Awaitable[None], question_id: int) -> None:
+        try:
+            await rest
+            while (newest := self._waiting.get(watcher)) is not None:
+                self._waiting[watcher] = None
+                await watcher.base_send(newest)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self._drop(watcher, question_id)
+        finally:
+            self._waiting.pop(watcher, None)
+
+    def _drop(self, watcher: Watcher, question_id: int) -> None:
+        """A socket that cannot take a frame (closed under us) is no longer served."""
+        logger.debug("Dropping a watcher of question %s", question_id, exc_info=True)
+        self.counts["dropped"] += 1
+        self._spawn(self.unwatch(watcher, question_id))
 
     def relay_status(self, event: dict[str, Any]) -> None:
         """A question opened or closed: each watcher that must act does so in a task of its own."""
@@ -393,3 +433,36 @@ async def shutdown() -> None:
     found = _hubs.pop(asyncio.get_running_loop(), None)
     if found is not None:
         await found.close()
+
+
+def _steps(awaitable: Awaitable[Any]) -> Generator[Any, Any, Any]:
+    """The awaitable as the generator the event loop drives (what ``await`` would step through)."""
+    return awaitable.__await__()  # type: ignore[return-value]
+
+
+class _Rest:
+    """The rest of an awaitable whose first step has been taken and yielded ``waiting_on``.
+
+    Awaiting it hands ``waiting_on`` to the running task and then passes the task's results and
+    exceptions (a cancellation included) on to the awaitable, exactly as a plain ``await`` would
+    have done from the start. Python 3.12's eager tasks do the same; this runs on 3.11.
+    """
+
+    def __init__(self, steps: Generator[Any, Any, Any], waiting_on: Any):
+        self.steps, self.waiting_on = steps, waiting_on
+
+    def __await__(self) -> Iterator[Any]:
+        pending = self.waiting_on
+        while True:
+            try:
+                result = yield pending
+            except BaseException as exc:  # handed on to the awaitable, as await does
+                try:
+                    pending = self.steps.throw(exc)
+                except StopIteration as done:
+                    return done.value
+            else:
+                try:
+                    pending = self.steps.send(result)
+                except StopIteration as done:
+                    return done.value

@@ -273,3 +273,98 @@ async def test_the_hub_recovers_after_the_layer_fails_and_pushes_a_fresh_tally(s
     await broadcast.send_tally(later(update["payload"], update["payload"]["seq"] + 1))
     for socket in opened:
         assert (await receive(socket))["payload"]["seq"] == update["payload"]["seq"] + 1
+
+
+class SlowClient:
+    """A watcher's send that waits, as uvicorn's does while that socket's write buffer is full."""
+
+    def __init__(self, send):
+        self.send, self.drained, self.started, self.frames = send, asyncio.Event(), 0, []
+
+    async def __call__(self, message):
+        self.started += 1
+        await self.drained.wait()
+        self.frames.append(json.loads(message["text"])["payload"]["seq"])
+
+
+async def test_a_client_that_cannot_keep_up_does_not_hold_up_the_others(sockets, question):
+    opened, snapshot = await watchers(sockets, question, 3)
+    hub = fanout.hub(get_channel_layer())
+    slow_watcher = next(iter(hub.questions[question.pk].watchers))  # served first
+    slow = slow_watcher.base_send = SlowClient(slow_watcher.base_send)
+    seq = snapshot["seq"]
+    for step in (1, 2, 3):
+        await broadcast.send_tally(later(snapshot, seq + step))
+        for socket in opened[1:]:
+            assert (await receive(socket))["payload"]["seq"] == seq + step
+    # One send is waiting; the later updates were not queued behind it.
+    assert slow.started == 1 and slow.frames == []
+    slow.drained.set()
+    for _ in range(100):
+        if len(slow.frames) == 2:
+            break
+        await asyncio.sleep(0.01)
+    # The frame it was writing, then only the newest: the one in between is of no use.
+    assert slow.frames == [seq + 1, seq + 3]
+    assert hub.counts["waits"] == 1 and hub.counts["skipped"] == 2 and hub.counts["dropped"] == 0
+    assert not hub._waiting
+    # Drained, it is served in place again.
+    await broadcast.send_tally(later(snapshot, seq + 4))
+    for socket in opened[1:]:
+        assert (await receive(socket))["payload"]["seq"] == seq + 4
+    assert slow.frames[-1] == seq + 4 and hub.counts["waits"] == 1
+
+
+async def test_a_client_that_fails_while_its_send_waits_is_dropped(sockets, question):
+    opened, snapshot = await watchers(sockets, question, 2)
+    hub = fanout.hub(get_channel_layer())
+    stuck = next(iter(hub.questions[question.pk].watchers))
+    gone = asyncio.Event()
+
+    async def lost_while_waiting(message):
+        await gone.wait()
+        raise ConnectionResetError("the phone went out of coverage")
+
+    stuck.base_send = lost_while_waiting
+    await broadcast.send_tally(later(snapshot, snapshot["seq"] + 1))
+    assert (await receive(opened[1]))["payload"]["seq"] == snapshot["seq"] + 1
+    gone.set()
+    for _ in range(100):
+        if hub.watcher_count(question.pk) == 1:
+            break
+        await asyncio.sleep(0.01)
+    assert hub.watcher_count(question.pk) == 1 and hub.counts["dropped"] == 1 and not hub._waiting
+
+
+async def test_a_send_finished_in_a_task_behaves_as_if_awaited_from_the_start():
+    """Results, exceptions and cancellation reach the send that was started in place."""
+    loop = asyncio.get_running_loop()
+    ready, cleaned = loop.create_future(), []
+
+    async def send():
+        try:
+            return await ready + 1
+        finally:
+            cleaned.append(True)
+
+    steps = fanout._steps(send())
+    rest = fanout._Rest(steps, steps.send(None))
+    task = asyncio.ensure_future(rest)
+    ready.set_result(41)
+    assert await task == 42 and cleaned == [True]
+
+    blocked = loop.create_future()
+
+    async def waits_for_ever():
+        try:
+            await blocked
+        finally:
+            cleaned.append("cancelled")
+
+    steps = fanout._steps(waits_for_ever())
+    task = asyncio.ensure_future(fanout._Rest(steps, steps.send(None)))
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert cleaned == [True, "cancelled"] and blocked.cancelled()
