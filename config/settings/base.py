@@ -124,14 +124,43 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
+
+
+def redis_retry_options(*, for_asyncio: bool) -> dict:
+    """Connection options for redis-py: after Redis restarts, every pooled connection is dead, and
+    without a retry each one fails its next command (a websocket closed, a cache miss). Two quick
+    retries on a fresh connection, then the error, so an outage is still noticed at once."""
+    from redis.asyncio.retry import Retry as AsyncRetry
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from redis.retry import Retry
+
+    retry_class = AsyncRetry if for_asyncio else Retry
+    return {
+        "retry": retry_class(ExponentialBackoff(cap=0.1, base=0.02), 2),
+        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+    }
+
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 10},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, **redis_retry_options(for_asyncio=True)}],
+                "capacity": 1500,
+                "expiry": 10,
+            },
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": redis_retry_options(for_asyncio=False),
+        }
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -251,6 +280,6 @@ if REDIS_URL and env("CHANNEL_LAYER", "") == "pubsub":
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [{"address": REDIS_URL, **redis_retry_options(for_asyncio=True)}]},
         }
     }

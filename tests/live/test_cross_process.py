@@ -1,17 +1,22 @@
 """Several ASGI workers behind one Redis channel layer: a ballot cast through one worker reaches the
-watchers on another, and killing a worker mid-vote loses no acknowledged ballot.
+watchers on another; killing a worker, or restarting Redis, mid-vote loses no acknowledged ballot and
+every watcher is back on the right tally within 2 s.
 
 These tests start two real daphne processes on the test database and talk to them with websocket
-clients, as browsers behind a load balancer would. They need Redis (``REDIS_URL``), so they run in the
-PostgreSQL + Redis leg of CI (``.ci/run``) and are skipped in the default SQLite, in-memory leg.
+clients, as browsers behind a load balancer would (the Redis restart runs a Redis server of its own).
+They need Redis (``REDIS_URL``), so they run in the PostgreSQL + Redis leg of CI (``.ci/run``) and are
+skipped in the default SQLite, in-memory leg.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -43,15 +48,13 @@ ROOT = Path(settings.BASE_DIR)
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
 class Worker:
-    def __init__(self, db_name: str):
+    def __init__(self, db_name: str, redis_url: str | None = None):
         self.port = _free_port()
         self.log = tempfile.NamedTemporaryFile(prefix="worker-", suffix=".log", delete=False)  # noqa: SIM115
         env = {
@@ -60,6 +63,7 @@ class Worker:
             "TOWNHALL_LIVE_SERVER_DB": db_name,
             "TOWNHALL_LIVE_SERVER_MAIL_DIR": tempfile.mkdtemp(),
             "PYTHONUNBUFFERED": "1",
+            **({"REDIS_URL": redis_url} if redis_url else {}),
         }
         self.process = subprocess.Popen(  # noqa: S603 - our interpreter and arguments
             [
@@ -85,7 +89,7 @@ class Worker:
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(Path(self.log.name).read_text()[-3000:]) from None
+                    raise RuntimeError(_tail(self)) from None
                 time.sleep(0.2)
 
     def url(self, path: str) -> str:
@@ -102,6 +106,11 @@ class Worker:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+def _tail(worker: Worker) -> str:
+    """The end of a worker's log, for a failure message."""
+    return Path(worker.log.name).read_text()[-3000:]
 
 
 @pytest.fixture
@@ -217,3 +226,173 @@ async def test_killing_a_worker_mid_vote_loses_no_acknowledged_ballot(workers, o
             if message["type"] in (protocol.TALLY, protocol.SNAPSHOT) and "tally" in message["payload"]:
                 seen = _yes(message["payload"])
         await ws.close()
+
+
+class RedisServer:
+    """A Redis server of this test's own, without persistence: a restart loses everything, as a
+    crashed Redis without a disk does (group memberships, tally counters, queued messages)."""
+
+    def __init__(self):
+        self.port = _free_port()
+        self.process: subprocess.Popen | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - Debian's redis-server, our arguments
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                tempfile.gettempdir(),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def own_redis():
+    if not shutil.which("redis-server"):
+        pytest.fail("redis-server is not installed (.ci/run installs it)")
+    server = RedisServer()
+    yield server
+    server.kill()
+
+
+class Follower:
+    """A watcher that behaves as ``static/js/live.js``: keeps the newest tally by epoch and seq, asks
+    for a snapshot when it sees a gap, and reconnects half a second after its socket closes."""
+
+    def __init__(self, url: str):
+        self.url, self.yes, self.epoch, self.seq, self.reconnects = url, None, None, 0, 0
+        self.changed = asyncio.Event()
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                ws = await _connect(self.url)
+                async for text in ws:
+                    await self._on(ws, json.loads(text))
+            except (OSError, websockets.exceptions.WebSocketException, TimeoutError):
+                pass
+            self.reconnects += 1
+            await asyncio.sleep(0.5)
+
+    async def _on(self, ws, message: dict) -> None:
+        payload = message.get("payload") or {}
+        if message["type"] not in (protocol.TALLY, protocol.SNAPSHOT) or "tally" not in payload:
+            return
+        if message["type"] == protocol.TALLY and payload["epoch"] == self.epoch:
+            if payload["seq"] <= self.seq:
+                return
+            if payload["seq"] > self.seq + 1:
+                await ws.send(json.dumps({"type": "snapshot.request", "id": None, "payload": {}}))
+        self.epoch, self.seq, self.yes = payload["epoch"], payload["seq"], _yes(payload)
+        self.changed.set()
+
+    async def shows(self, total: int, deadline: float) -> bool:
+        while self.yes != total:
+            self.changed.clear()
+            try:
+                await asyncio.wait_for(self.changed.wait(), timeout=max(0.01, deadline - time.monotonic()))
+            except TimeoutError:
+                return self.yes == total
+        return True
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+
+async def test_restarting_redis_mid_vote_loses_no_acknowledged_ballot(live_db, own_redis, open_question):
+    """Redis is killed while residents vote through two workers and comes back empty. Votes cast
+    meanwhile are kept (the database is the truth) and every watcher shows the right tally within 2 s
+    of Redis being back, with no further vote to prompt a broadcast."""
+    db_name = str(connection.settings_dict["NAME"])
+    workers = [Worker(db_name, own_redis.url), Worker(db_name, own_redis.url)]
+    try:
+        path = f"/ws/questions/{open_question.pk}/"
+        residents = await sync_to_async(factories.ResidentFactory.create_batch)(24)
+        cookies = [await sync_to_async(session_cookie)(r) for r in residents]
+        followers = [Follower(w.url(path)) for w in (*workers, *workers)]
+        for follower in followers:
+            assert await follower.shows(0, time.monotonic() + 10)
+        acked: set[int] = set()
+        refused: list[str] = []
+
+        async def vote(index: int) -> None:
+            try:
+                ws = await _connect(workers[index % 2].url(path), cookies[index])
+                await _next(ws, protocol.SNAPSHOT)
+                await ws.send(
+                    json.dumps({"type": "vote", "id": index, "payload": {"data": {"choice": "yes"}}})
+                )
+                while True:
+                    reply = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
+                    if reply["type"] == protocol.ACK:
+                        acked.add(index)
+                        break
+                    if reply["type"] == protocol.ERROR:
+                        refused.append(reply["payload"]["code"])
+                        break
+                await ws.close()
+            except (OSError, websockets.exceptions.WebSocketException, TimeoutError):
+                return
+
+        await asyncio.gather(*(vote(i) for i in range(8)))
+        assert len(acked) == 8  # before the fault everything goes through
+        await sync_to_async(own_redis.kill)()
+        await asyncio.gather(*(vote(i) for i in range(8, 16)))
+        await asyncio.sleep(1)  # Redis stays down a while: heartbeats go missing
+        await sync_to_async(own_redis.start)()
+        back = time.monotonic()
+        # No vote now: only the recovery can bring the watchers to the database's numbers.
+        stored = await sync_to_async(set)(
+            Ballot.objects.filter(question=open_question).values_list("voter_id", flat=True)
+        )
+        assert {residents[i].pk for i in acked} <= stored
+        total = await sync_to_async(lambda: TallyCount.objects.get(question=open_question, key="yes").count)()
+        assert total == len(stored)
+        shown = [await follower.shows(total, back + 2.0) for follower in followers]
+        assert all(shown), ([f.yes for f in followers], total, refused)
+        # And the platform carries on as before: votes after the restart reach everyone.
+        await asyncio.gather(*(vote(i) for i in range(16, 24)))
+        after = sorted(i for i in acked if i >= 16)
+        assert after == list(range(16, 24)), (refused, [_tail(w) for w in workers])
+        total = await sync_to_async(lambda: TallyCount.objects.get(question=open_question, key="yes").count)()
+        shown = [await follower.shows(total, time.monotonic() + 2.0) for follower in followers]
+        assert all(shown), ([f.yes for f in followers], total)
+        for follower in followers:
+            await follower.stop()
+    finally:
+        for worker in workers:
+            worker.stop()
