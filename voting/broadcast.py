@@ -36,7 +36,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from voting import protocol
-from voting.shared_cache import cache
+from voting.shared_cache import live_cache as cache
 
 logger = logging.getLogger("townhall.live")
 

@@ -155,11 +155,25 @@ if REDIS_URL:
         }
     }
     CACHES = {
+        # Pages, rate limits and Wagtail's own caching: a Redis restart must not take the site down,
+        # so a cache that cannot be reached counts as empty (and is logged) rather than raising.
         "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+                "CONNECTION_POOL_KWARGS": redis_retry_options(for_asyncio=False),
+            },
+        },
+        # The live layer's sequence counters and flush locks (voting.broadcast): these must raise
+        # when Redis is gone, so tallies are read straight from the database instead.
+        "live": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": redis_retry_options(for_asyncio=False),
-        }
+        },
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -194,6 +208,12 @@ AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = int(env("AXES_PROXY_COUNT", "0") or 0) or None
 
 RATELIMIT_VIEW = "cms.views.rate_limited"
+# While the cache (Redis) cannot be reached, rate limits are not counted rather than refusing every
+# form: voting and proposing go on (one person, one vote is the database's job; sign-in lockout is
+# django-axes, in the database too).
+RATELIMIT_FAIL_OPEN = True
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "townhall.cache"
 
 LANGUAGE_CODE = "en-gb"
 LANGUAGES = [("en", "English"), ("cy", "Cymraeg")]

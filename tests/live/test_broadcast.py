@@ -7,9 +7,9 @@ import threading
 import time
 
 import pytest
-from django.core.cache import cache
 
 from voting import broadcast
+from voting.shared_cache import live_cache as cache
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
