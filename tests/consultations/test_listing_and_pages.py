@@ -116,6 +116,21 @@ def test_pagination_keeps_filters(client, index, ward):
     assert len(second.context["consultations"]) == 3
 
 
+def test_long_lists_show_the_pages_around_this_one_not_every_page(client, index, monkeypatch):
+    from consultations import selectors
+
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 1)
+    for i in range(12):
+        make_consultation(index, title=f"Consultation {i:02d}")
+    html = client.get(index.url, {"page": 6}).content.decode()
+    shown = [n for n in range(1, 13) if f'aria-label="Page {n}"' in html]
+    assert shown == [1, 5, 6, 7, 12]
+    assert html.count("govuk-pagination__item--ellipses") == 2
+    assert 'aria-label="Page 6" aria-current="page"' in html
+    first = client.get(index.url).content.decode()
+    assert [n for n in range(1, 13) if f'aria-label="Page {n}"' in first] == [1, 2, 12]
+
+
 def _fill(index, start, count, wards, topics):
     now = timezone.now()
     for i in range(start, start + count):
