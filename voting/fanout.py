@@ -37,7 +37,7 @@ import asyncio
 import contextvars
 import logging
 import time
-from collections.abc import Awaitable, Generator, Iterator
+from collections.abc import Awaitable, Generator
 from dataclasses import dataclass, field
 from types import CoroutineType
 from typing import Any, Protocol
@@ -456,7 +456,7 @@ class _Rest:
     def __init__(self, steps: Generator[Any, Any, Any], waiting_on: Any):
         self.steps, self.waiting_on = steps, waiting_on
 
-    def __await__(self) -> Iterator[Any]:
+    def __await__(self) -> Generator[Any, Any, Any]:
         pending = self.waiting_on
         while True:
             try:

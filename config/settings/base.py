@@ -7,6 +7,7 @@ channel layer. Set ``DATABASE_URL`` and ``REDIS_URL`` to use PostgreSQL and Redi
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import overload
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -15,6 +16,10 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
+@overload
+def env(name: str) -> str | None: ...
+@overload
+def env(name: str, default: str) -> str: ...
 def env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
