@@ -142,8 +142,6 @@ def consultation_listing(*, index: ConsultationIndexPage, params, when: datetime
         "consultations": page_obj.object_list,
         "page_obj": page_obj,
         "paginator": paginator,
-        # First, last and the pages either side of this one; the gaps between them are "…".
-        "page_numbers": list(paginator.get_elided_page_range(page_obj.number, on_each_side=1, on_ends=1)),
         "filters": filters,
         "filter_topics": topics,
         "filter_wards": wards,

@@ -73,6 +73,16 @@ def test_list_sorts_and_filters_with_plain_get_forms(client, consultation, ward)
     del popular, new, talked, contested
 
 
+def test_list_pages_link_to_their_neighbours_and_keep_the_filters(client, consultation):
+    IdeaProposalFactory.create_batch(101, consultation=consultation)  # six pages of 20
+    url = f"/proposals/{consultation.pk}/"
+    body = text(client.get(url, {"kind": "idea", "page": 3}))
+    shown = [n for n in range(1, 7) if f'aria-label="Page {n}"' in body]
+    assert shown == [1, 2, 3, 4, 5, 6]  # few enough pages to show them all
+    assert "kind=idea&amp;page=2" in body and 'rel="prev"' in body and 'rel="next"' in body
+    assert 'aria-label="Page 3" aria-current="page"' in body
+
+
 def test_list_of_a_missing_consultation_is_404(client, db):
     assert client.get("/proposals/999999/").status_code == 404
 
