@@ -19,9 +19,7 @@ it, writes each tally frame to the sockets whose ``tally_due`` accepts it, and h
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
-import logging
 import time
 from importlib import import_module
 from typing import Any
@@ -29,16 +27,9 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from voting import batching, broadcast, fanout, protocol
 from voting.protocol import ProtocolError
-
-logger = logging.getLogger("townhall.live")
-
-#: What the Redis channel layer raises while Redis is down or restarting.
-LAYER_DOWN = (RedisConnectionError, RedisTimeoutError)
 
 
 def _session_still_signed_in(session_key: str | None, user_id: int) -> bool:
@@ -88,24 +79,6 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
     last_seq: tuple[str, int] | None = None
     #: The newest tally update that arrived before this socket's snapshot was sent.
     held_tally: dict | None = None
-
-    async def __call__(self, scope, receive, send) -> None:
-        """A socket whose channel-layer calls fail (Redis down: its own channel, its groups) is closed
-        with 1013, "try again later", and one line in the log, not an application error per socket;
-        the client reconnects with back-off and gets a snapshot from the database. Whatever ended the
-        socket, it stops being a watcher."""
-        try:
-            await super().__call__(scope, receive, send)
-        except LAYER_DOWN as exc:
-            logger.warning("Closing a live socket: the channel layer is unreachable (%s)", exc)
-            with contextlib.suppress(Exception):
-                await send({"type": "websocket.close", "code": protocol.CLOSE_TRY_AGAIN})
-        finally:
-            # ``disconnect`` does this when the socket closes normally; after an error it never ran,
-            # and the hub would keep writing to a socket that is gone.
-            if self.watched is not None:
-                watched, self.watched = self.watched, None
-                await fanout.unwatch(self, watched)
 
     @functools.cached_property
     def handling(self) -> asyncio.Lock:

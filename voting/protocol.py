@@ -42,7 +42,6 @@ E_UNAVAILABLE = "unavailable"  # the vote could not be written (database down): 
 CLOSE_NORMAL = 1000
 CLOSE_POLICY = 1008  # flood: too many messages over the limit
 CLOSE_TOO_LARGE = 1009
-CLOSE_TRY_AGAIN = 1013  # the server lost its channel layer (Redis restarting): reconnect with back-off
 CLOSE_NOT_FOUND = 4404
 CLOSE_SIGNED_OUT = 4401
 

@@ -9,10 +9,8 @@ import threading
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import InMemoryChannelLayer, channel_layers, get_channel_layer
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tests import factories
-from tests.live.conftest import session_cookie
 from tests.live.test_consumers import _open_question, counts
 from voting import broadcast, fanout, protocol
 from voting.consumers import LiveConsumerBase
@@ -370,47 +368,3 @@ async def test_a_send_finished_in_a_task_behaves_as_if_awaited_from_the_start():
     with pytest.raises(asyncio.CancelledError):
         await task
     assert cleaned == [True, "cancelled"] and blocked.cancelled()
-
-
-class SocketChannelsDown(FlakyLayer):
-    """Redis gone for the sockets' own channels: their pending receive fails, as do group changes.
-    The hub's channel keeps working, so only the sockets' handling is under test."""
-
-    async def receive(self, channel):
-        get = asyncio.ensure_future(self.inner.receive(channel))
-        down = asyncio.ensure_future(self.went_down.wait())
-        done, _ = await asyncio.wait({get, down}, return_when=asyncio.FIRST_COMPLETED)
-        if get in done:
-            down.cancel()
-            return get.result()
-        if channel == self.watched_channel:  # the hub's channel stays up
-            return await get
-        get.cancel()
-        raise RedisConnectionError("Connection closed by server.")
-
-    def _check(self):
-        if self.is_down:
-            raise RedisConnectionError("Error 111 connecting to redis. Connection refused.")
-
-
-async def test_a_socket_that_loses_the_layer_is_told_to_try_again_and_leaves_the_hub(sockets, question):
-    layer = SocketChannelsDown()
-    channel_layers.set("default", layer)
-    opened, _ = await watchers(sockets, question, 2)
-    hub = fanout.hub(layer)
-    assert hub.watcher_count(question.pk) == 2
-    layer.down(hub.channel)
-    for socket in opened:
-        closed = await socket.receive_output(timeout=3)
-        assert closed == {"type": "websocket.close", "code": protocol.CLOSE_TRY_AGAIN}
-    assert hub.watcher_count(question.pk) == 0
-
-
-async def test_a_socket_opened_while_the_layer_is_down_is_refused_with_try_again(sockets, question):
-    layer = SocketChannelsDown()
-    channel_layers.set("default", layer)
-    layer.down("no hub yet")
-    resident = await sync_to_async(factories.ResidentFactory)()
-    cookie = await sync_to_async(session_cookie)(resident)
-    socket = await sockets(f"/ws/questions/{question.pk}/", cookie=cookie)  # joins its sign-out group
-    assert not socket.accepted and socket.close_code == protocol.CLOSE_TRY_AGAIN
