@@ -148,23 +148,14 @@ def redis_retry_options(*, for_asyncio: bool) -> dict:
     }
 
 
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [{"address": REDIS_URL, **redis_retry_options(for_asyncio=True)}],
-                "capacity": 1500,
-                "expiry": 10,
-            },
-        }
-    }
-    CACHES = {
+def redis_caches(url: str) -> dict:
+    """The two caches on Redis at ``url``."""
+    return {
         # Pages, rate limits and Wagtail's own caching: a Redis restart must not take the site down,
         # so a cache that cannot be reached counts as empty (and is logged) rather than raising.
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": url,
             "OPTIONS": {
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": 1,
@@ -176,10 +167,24 @@ if REDIS_URL:
         # when Redis is gone, so tallies are read straight from the database instead.
         "live": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": url,
             "OPTIONS": redis_retry_options(for_asyncio=False),
         },
     }
+
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, **redis_retry_options(for_asyncio=True)}],
+                "capacity": 1500,
+                "expiry": 10,
+            },
+        }
+    }
+    CACHES = redis_caches(REDIS_URL)
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

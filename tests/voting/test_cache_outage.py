@@ -13,7 +13,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from config.settings.base import redis_retry_options
+from config.settings.base import redis_caches
 from tests.voting.factories import FACTORIES
 from tests.voting.test_views import post_for
 from voting import broadcast
@@ -32,24 +32,7 @@ def _nothing_listening() -> str:
 @pytest.fixture
 def redis_gone():
     url = _nothing_listening()
-    caches = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": url,
-            "OPTIONS": {
-                "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": 1,
-                "SOCKET_TIMEOUT": 1,
-                "CONNECTION_POOL_KWARGS": redis_retry_options(for_asyncio=False),
-            },
-        },
-        "live": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": url,
-            "OPTIONS": redis_retry_options(for_asyncio=False),
-        },
-    }
-    with override_settings(CACHES=caches):
+    with override_settings(CACHES=redis_caches(url)):
         yield
 
 
