@@ -1,7 +1,8 @@
 """ASGI entry point: HTTP goes to Django, websockets to the Channels consumers.
 
 Websocket connections must come from an allowed host (Origin checked) and carry the session, so
-consumers know who is connected.
+consumers know who is connected. ``KeepServerSend`` hands the tally fan-out the server's own ``send``
+(``voting.fanout``).
 """
 
 import os
@@ -16,10 +17,13 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
+from voting.fanout import KeepServerSend  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": KeepServerSend(
+            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )

@@ -80,6 +80,12 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
     #: The newest tally update that arrived before this socket's snapshot was sent.
     held_tally: dict | None = None
 
+    async def __call__(self, scope, receive, send):
+        #: The server's own send (``fanout.KeepServerSend``), for tally frames; Channels' ``base_send``
+        #: where the application is mounted without it.
+        self.frame_send = scope.get(fanout.SERVER_SEND) or send
+        return await super().__call__(scope, receive, send)
+
     @functools.cached_property
     def handling(self) -> asyncio.Lock:
         return asyncio.Lock()
@@ -291,7 +297,7 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
     async def tally_broadcast(self, event: dict) -> None:
         """Send one tally update to this socket if it is due (the hub does the same for all at once)."""
         if self.tally_due(event):
-            await self.base_send({"type": "websocket.send", "text": event["text"]})
+            await self.frame_send({"type": "websocket.send", "text": event["text"]})
 
     def status_due(self, event: dict) -> bool:
         """Whether a status event concerns this socket (one that sees the tally learns it from there)."""

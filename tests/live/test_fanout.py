@@ -104,7 +104,7 @@ async def test_a_closed_socket_does_not_stop_delivery_to_the_others(sockets, que
     async def closed_under_us(message):
         raise ConnectionResetError("the client went away")
 
-    broken.base_send = closed_under_us
+    broken.frame_send = closed_under_us
     await broadcast.send_tally(later(snapshot, snapshot["seq"] + 1))
     for socket in opened[1:]:
         assert (await receive(socket))["payload"]["seq"] == snapshot["seq"] + 1
@@ -291,7 +291,7 @@ async def test_a_client_that_cannot_keep_up_does_not_hold_up_the_others(sockets,
     opened, snapshot = await watchers(sockets, question, 3)
     hub = fanout.hub(get_channel_layer())
     slow_watcher = next(iter(hub.questions[question.pk].watchers))  # served first
-    slow = slow_watcher.base_send = SlowClient(slow_watcher.base_send)
+    slow = slow_watcher.frame_send = SlowClient(slow_watcher.frame_send)
     seq = snapshot["seq"]
     for step in (1, 2, 3):
         await broadcast.send_tally(later(snapshot, seq + step))
@@ -325,7 +325,7 @@ async def test_a_client_that_fails_while_its_send_waits_is_dropped(sockets, ques
         await gone.wait()
         raise ConnectionResetError("the phone went out of coverage")
 
-    stuck.base_send = lost_while_waiting
+    stuck.frame_send = lost_while_waiting
     await broadcast.send_tally(later(snapshot, snapshot["seq"] + 1))
     assert (await receive(opened[1]))["payload"]["seq"] == snapshot["seq"] + 1
     gone.set()
@@ -368,3 +368,52 @@ async def test_a_send_finished_in_a_task_behaves_as_if_awaited_from_the_start():
     with pytest.raises(asyncio.CancelledError):
         await task
     assert cleaned == [True, "cancelled"] and blocked.cancelled()
+
+
+async def test_tally_frames_go_out_through_the_servers_own_send(sockets, question):
+    """Not through Channels' session wrapper, which reads the session on every message it passes."""
+    opened, snapshot = await watchers(sockets, question, 2)
+    hub = fanout.hub(get_channel_layer())
+    served = list(hub.questions[question.pk].watchers)
+    # The communicator is the server here: its send is the output queue's put.
+    assert {watcher.frame_send for watcher in served} == {socket.output_queue.put for socket in opened}
+    assert all(watcher.frame_send != watcher.base_send for watcher in served)
+    await broadcast.send_tally(later(snapshot, snapshot["seq"] + 1))
+    for socket in opened:
+        assert (await receive(socket))["payload"]["seq"] == snapshot["seq"] + 1
+
+
+class RecordingWatcher:
+    """A watcher that takes every frame at once and notes when it got it."""
+
+    def __init__(self, log: list):
+        self.log = log
+
+    async def frame_send(self, message):
+        self.log.append(("frame", self))
+
+    def tally_due(self, event):
+        return True
+
+    def status_due(self, event):
+        return False
+
+    async def relay_status(self, event):
+        pass
+
+
+async def test_a_broadcast_to_thousands_lets_the_worker_take_other_work_between_slices(in_memory_layer):
+    hub = fanout.FanoutHub(in_memory_layer)
+    log: list = []
+    audience = [RecordingWatcher(log) for _ in range(3 * fanout.YIELD_EVERY)]
+    try:
+        for watcher in audience:
+            await hub.watch(watcher, 1)
+        # A vote arriving while the broadcast is under way: it runs between slices, not after the last.
+        asyncio.get_running_loop().call_soon(log.append, ("vote", None))
+        await hub.deliver_tally({"type": protocol.EVENT_TALLY, "question": 1, "text": "{}"})
+        frames = [who for what, who in log if what == "frame"]
+        assert frames == audience  # every watcher, once, in order
+        assert log.index(("vote", None)) == fanout.YIELD_EVERY - 1
+    finally:
+        await hub.close()
