@@ -101,7 +101,8 @@ async def run_baseline(
             await asyncio.sleep(max(0.0, started + seq / rate - time.monotonic()))
         await asyncio.sleep(2)
         used = cpu.stop()
-        latencies = [t - sent[v] for w in pool for t, v in w.received]
+        latencies = [t - sent[v] for w in pool for t, v, _ in w.received]
+        when_read = [read - sent[v] for w in pool for _, v, read in w.received]
         received = sum(len(w.received) for w in pool)
         await publisher.close()
         await clients.close_watchers(pool)
@@ -112,6 +113,7 @@ async def run_baseline(
             "p50": percentile(latencies, 50),
             "p95": percentile(latencies, 95),
             "p99": percentile(latencies, 99),
+            "read": when_read,
             "bytes_per_watcher": (rss_after - rss_before) / max(1, watchers),
             "connect_seconds": connected.seconds,
             "connect_retries": connected.retries,

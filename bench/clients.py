@@ -3,22 +3,31 @@
 A watcher must cost the load generator as little as possible, or the generator measures itself: with
 ``websockets``' asyncio client (a reader task per connection, a message queue, ``json.loads`` of every
 frame) one Python process could not observe a sub-300 ms broadcast to 5,000 sockets. Here each
-connection is a bare ``asyncio.Protocol`` driving ``websockets``' Sans-I/O ``ClientProtocol``: the library
-does the handshake (with the Origin and Cookie headers a browser sends), frame parsing, ping and close
-replies; no task, no queue, no keepalive timer. Per read, one ``time.time()``; per tally frame, one regex
-search for its ``"version"`` number and one list append. Every other frame (snapshots, acks, errors) is
-parsed in full, and a reply wakes whoever waits for its ``id``.
+connection is a non-blocking socket read by an event-loop reader callback, driving ``websockets``'
+Sans-I/O ``ClientProtocol``: the library does the handshake (with the Origin and Cookie headers a
+browser sends), frame parsing, ping and close replies; no task, no queue, no keepalive timer. Per tally
+frame, one regex search for its ``"version"`` number and one list append. Every other frame (snapshots,
+acks, errors) is parsed in full, and a reply wakes whoever waits for its ``id``.
 
-Run under uvloop (the entry points do), everything binds to and connects to 127.0.0.1 only.
+Arrival times come from the kernel. One process stands in for thousands of phones and reads their
+sockets one after another: after a broadcast, the last of 10,000 sockets is read a few hundred
+milliseconds after its frame arrived, time no phone would add. Each socket asks for receive timestamps
+(``SO_TIMESTAMPNS``), so a frame is timed when the kernel took it in; the time the generator read it is
+kept beside it, and the benchmarks print how far behind the generator was.
+
+Run under uvloop (the entry points do), everything binds to and connects to 127.0.0.1 only. Linux only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import re
 import resource
+import socket
+import struct
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,49 +44,84 @@ _TALLY_PREFIX = b'{"type":"tally"'
 _VERSION = re.compile(rb'"version":(-?\d+)')
 _RECORDED_TYPES = ("tally", "snapshot")
 
+#: Linux's receive timestamps in nanoseconds (``SO_TIMESTAMPNS``; the ``socket`` module has no name
+#: for it), delivered with each read as a ``struct timespec``.
+SO_TIMESTAMPNS = 35
+_TIMESPEC = struct.Struct("@qq")
+_ANCILLARY = socket.CMSG_SPACE(_TIMESPEC.size)
+_READ_SIZE = 256 * 1024
 
-class Socket(asyncio.Protocol):
-    """One websocket connection. ``received`` holds ``(arrival time, version)`` for every tally or
-    snapshot frame that carries a version (the question's ``tally_seq`` that the tally includes)."""
+
+class Socket:
+    """One websocket connection. ``received`` holds ``(arrival, version, read)`` for every tally or
+    snapshot frame that carries a version (the question's ``tally_seq`` that the tally includes):
+    when the kernel received it and when this process read it."""
 
     def __init__(self, url: str, origin: str, cookie: str | None, *, record: bool = True) -> None:
         self.uri = parse_uri(url)
         self.ws = ClientProtocol(self.uri, origin=origin, max_size=None)
         self.cookie = cookie
         self.record = record
-        self.received: list[tuple[float, int]] = []
-        self.transport: asyncio.Transport | None = None
-        loop = asyncio.get_running_loop()
-        self.opened: asyncio.Future[None] = loop.create_future()
-        self.closed: asyncio.Future[None] = loop.create_future()
+        self.received: list[tuple[float, int, float]] = []
+        self.loop = asyncio.get_running_loop()
+        self.sock: socket.socket | None = None
+        self.opened: asyncio.Future[None] = self.loop.create_future()
+        self.closed: asyncio.Future[None] = self.loop.create_future()
         self.pending: dict[Any, asyncio.Future[dict]] = {}
         self._fragments: list[bytes] | None = None
+        #: When the kernel received the latest reply to a ``request``.
+        self.reply_arrival = 0.0
+        self._unsent = bytearray()  # what the kernel's send buffer had no room for
+        self._eof_pending = False
 
-    # asyncio.Protocol ------------------------------------------------------------------------------
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+    # Connection ------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Connect and send the handshake request; ``opened`` resolves when the server accepts."""
+        sock = self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        await self.loop.sock_connect(sock, (self.uri.host, self.uri.port))
+        self.loop.add_reader(sock.fileno(), self._readable)
         request = self.ws.connect()
         if self.cookie:
             request.headers["Cookie"] = self.cookie
         self.ws.send_request(request)
         self._flush()
 
-    def data_received(self, data: bytes) -> None:
-        now = time.time()
+    def _readable(self) -> None:
+        try:
+            data, ancillary, _flags, _address = self.sock.recvmsg(_READ_SIZE, _ANCILLARY)  # type: ignore[union-attr]
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._lost(exc)
+            return
+        read_at = time.time()
+        arrival = read_at
+        for level, kind, value in ancillary:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                seconds, nanoseconds = _TIMESPEC.unpack(value[: _TIMESPEC.size])
+                arrival = seconds + nanoseconds * 1e-9
         ws = self.ws
+        if not data:
+            ws.receive_eof()
+            self._flush()
+            self._lost(None)
+            return
         ws.receive_data(data)
         for event in ws.events_received():
             if type(event) is Frame:
                 opcode = event.opcode
                 if opcode is TEXT:
                     if event.fin:
-                        self._text(now, event.data)
+                        self._text(arrival, read_at, event.data)
                     else:
                         self._fragments = [event.data]
                 elif opcode is CONT and self._fragments is not None:
                     self._fragments.append(event.data)
                     if event.fin:
-                        self._text(now, b"".join(self._fragments))
+                        self._text(arrival, read_at, b"".join(self._fragments))
                         self._fragments = None
                 # Ping, pong and close frames: the protocol object answers them itself.
             else:  # the handshake response
@@ -85,12 +129,12 @@ class Socket(asyncio.Protocol):
         if ws.writes:
             self._flush()
 
-    def eof_received(self) -> None:
-        self.ws.receive_eof()
-        self._flush()
-        # Returning None lets the transport close itself.
-
-    def connection_lost(self, exc: Exception | None) -> None:
+    def _lost(self, exc: BaseException | None) -> None:
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            self.loop.remove_reader(sock.fileno())
+            self.loop.remove_writer(sock.fileno())
+            sock.close()
         if not self.opened.done():
             self.opened.set_exception(
                 self.ws.handshake_exc or exc or ConnectionResetError("closed during the handshake")
@@ -102,23 +146,27 @@ class Socket(asyncio.Protocol):
                 waiter.set_exception(ConnectionResetError("connection closed before the reply"))
         self.pending.clear()
 
+    def abort(self) -> None:
+        self._lost(None)
+
     # Frames ----------------------------------------------------------------------------------------
-    def _text(self, now: float, data: bytes) -> None:
+    def _text(self, arrival: float, read_at: float, data: bytes) -> None:
         if data.startswith(_TALLY_PREFIX):
             match = _VERSION.search(data, 15)
             if match is not None:
                 if self.record:
-                    self.received.append((now, int(match.group(1))))
+                    self.received.append((arrival, int(match.group(1)), read_at))
                 return
         message = json.loads(data)
         if self.pending:
             waiter = self.pending.pop(message.get("id"), None)
             if waiter is not None and not waiter.done():
+                self.reply_arrival = arrival
                 waiter.set_result(message)
         if self.record and message.get("type") in _RECORDED_TYPES:
             payload = message.get("payload")
             if isinstance(payload, dict) and isinstance(payload.get("version"), int):
-                self.received.append((now, payload["version"]))
+                self.received.append((arrival, payload["version"], read_at))
 
     def _handshake_done(self) -> None:
         if self.opened.done():
@@ -127,19 +175,52 @@ class Socket(asyncio.Protocol):
             self.opened.set_result(None)
         else:
             self.opened.set_exception(self.ws.handshake_exc)
-            if self.transport is not None:
-                self.transport.close()
+            self._lost(None)
 
+    # Writing ---------------------------------------------------------------------------------------
     def _flush(self) -> None:
-        transport = self.transport
-        if transport is None or transport.is_closing():
-            self.ws.data_to_send()
-            return
         for chunk in self.ws.data_to_send():
+            if self.sock is None:
+                continue  # closed: drop what the protocol still had to say
             if chunk:
-                transport.write(chunk)
-            elif transport.can_write_eof():
-                transport.write_eof()
+                self._write(chunk)
+            elif self._unsent:
+                self._eof_pending = True
+            else:
+                self._shutdown_write()
+
+    def _write(self, chunk: bytes) -> None:
+        if not self._unsent:
+            try:
+                sent = self.sock.send(chunk)  # type: ignore[union-attr]
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError as exc:
+                self._lost(exc)
+                return
+            if sent == len(chunk):
+                return
+            chunk = chunk[sent:]
+            self.loop.add_writer(self.sock.fileno(), self._writable)  # type: ignore[union-attr]
+        self._unsent += chunk
+
+    def _writable(self) -> None:
+        try:
+            sent = self.sock.send(self._unsent)  # type: ignore[union-attr]
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._lost(exc)
+            return
+        del self._unsent[:sent]
+        if not self._unsent:
+            self.loop.remove_writer(self.sock.fileno())  # type: ignore[union-attr]
+            if self._eof_pending:
+                self._shutdown_write()
+
+    def _shutdown_write(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_WR)  # type: ignore[union-attr]
 
     # Use -------------------------------------------------------------------------------------------
     @property
@@ -152,7 +233,7 @@ class Socket(asyncio.Protocol):
 
     async def request(self, message: dict, timeout: float = 60.0) -> dict:
         """Send ``message`` and return the first frame whose ``id`` is the same (ack or error)."""
-        waiter = asyncio.get_running_loop().create_future()
+        waiter = self.loop.create_future()
         self.pending[message["id"]] = waiter
         self.send_text(json.dumps(message, separators=(",", ":")))
         async with asyncio.timeout(timeout):
@@ -162,8 +243,8 @@ class Socket(asyncio.Protocol):
         if self.ws.state is OPEN:
             self.ws.send_close(1000)
             self._flush()
-        elif self.ws.state is CONNECTING and self.transport is not None:
-            self.transport.close()
+        elif self.ws.state is CONNECTING:
+            self._lost(None)
 
     async def close(self, timeout: float = 5.0) -> None:
         self.start_close()
@@ -171,8 +252,7 @@ class Socket(asyncio.Protocol):
             async with asyncio.timeout(timeout):
                 await asyncio.shield(self.closed)
         except TimeoutError:
-            if self.transport is not None:
-                self.transport.abort()
+            self.abort()
 
 
 @dataclass
@@ -194,17 +274,15 @@ CONNECT_CONCURRENCY = 50
 
 
 async def _open_once(url: str, origin: str, cookie: str | None, *, record: bool, timeout: float) -> Socket:
-    loop = asyncio.get_running_loop()
     sock = Socket(url, origin, cookie, record=record)
     try:
         async with asyncio.timeout(timeout):
-            await loop.create_connection(lambda: sock, sock.uri.host, sock.uri.port)
+            await sock.start()
             await sock.opened
     except BaseException:
         if not sock.opened.done():
             sock.opened.cancel()  # nobody will wait for it now
-        if sock.transport is not None:
-            sock.transport.abort()
+        sock.abort()
         raise
     return sock
 
@@ -280,5 +358,5 @@ async def close_watchers(sockets: list[Socket], timeout: float = 10.0) -> None:
     if waiting:
         await asyncio.wait(waiting, timeout=timeout)
     for sock in sockets:
-        if not sock.closed.done() and sock.transport is not None:
-            sock.transport.abort()
+        if not sock.closed.done():
+            sock.abort()

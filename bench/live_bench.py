@@ -238,6 +238,7 @@ async def fanout(
         for i in range(voter_count)
     ]
     sent: list[tuple[float, int]] = []  # (send time, tally seq of the ballot)
+    acked: list[tuple[float, int]] = []  # (ack arrival time, tally seq of the ballot)
     cpu = CpuMeter(server_pids=[w.process.pid for w in workers])
     started = time.monotonic()
     n = 0
@@ -250,6 +251,7 @@ async def fanout(
         )
         if message["type"] == "ack":
             sent.append((t0, message["payload"]["seq"]))
+            acked.append((ws.reply_arrival, message["payload"]["seq"]))
         await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
     await asyncio.sleep(2)
     used = cpu.stop()
@@ -259,26 +261,32 @@ async def fanout(
 
     if os.environ.get("BENCH_DEBUG"):
         print("sent", sent[:5], sent[-3:])
-        print("frames", [(round(t, 3), v) for t, v in pool[0].received][:12])
-    latencies: list[float] = []
+        print("frames", [(round(t, 3), v) for t, v, _ in pool[0].received][:12])
+    latencies: list[float] = []  # from the vote being sent to the kernel taking in the tally
+    when_read: list[float] = []  # the same, to the generator reading it
+    after_ack: list[float] = []  # from the ack's arrival: the commit happened between send and ack
     delivered = 0
     sample_pool = pool if len(pool) <= sample else random.Random(1).sample(pool, sample)
     last_version = max(seq for _, seq in sent) if sent else 0
     for watcher in pool:
-        if any(v >= last_version for _, v in watcher.received):
+        if any(v >= last_version for _, v, _ in watcher.received):
             delivered += 1
     for watcher in sample_pool:
-        frames = sorted((v, t) for t, v in watcher.received)
-        versions = [v for v, _ in frames]
+        frames = sorted((v, t, read) for t, v, read in watcher.received)
+        versions = [v for v, _, _ in frames]
         # first_arrival[i]: the earliest arrival among frames[i:], i.e. among the frames whose version
         # is at least versions[i]: the first frame (in arrival order) that includes such a ballot.
-        first_arrival = [t for _, t in frames]
-        for i in range(len(first_arrival) - 2, -1, -1):
-            first_arrival[i] = min(first_arrival[i], first_arrival[i + 1])
+        first_arrival = _suffix_min([t for _, t, _ in frames])
+        first_read = _suffix_min([read for _, _, read in frames])
         for t_sent, seq in sent:
             i = bisect.bisect_left(versions, seq)
             if i < len(frames):
                 latencies.append(first_arrival[i] - t_sent)
+                when_read.append(first_read[i] - t_sent)
+        for t_ack, seq in acked:
+            i = bisect.bisect_left(versions, seq)
+            if i < len(frames):
+                after_ack.append(max(0.0, first_arrival[i] - t_ack))
     broadcasts = max((len(w.received) for w in pool), default=0)
     await clients.close_watchers(pool)
     return {
@@ -290,6 +298,9 @@ async def fanout(
         "p50": percentile(latencies, 50),
         "p95": percentile(latencies, 95),
         "p99": percentile(latencies, 99),
+        "read": when_read,
+        "ack": [t_ack - t_sent for (t_sent, _), (t_ack, _) in zip(sent, acked, strict=True)],
+        "after_ack": after_ack,
         "bytes_per_watcher": (rss_after - rss_before) / max(1, watchers),
         "connect_seconds": connected.seconds,
         "connect_retries": connected.retries,
@@ -401,6 +412,20 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str]]:
                     )
                 )
                 rows.append(
+                    (
+                        f"  read by the generator ({size:,})",
+                        f"{_ms(result['read'])} (the same, timed when this process read the frame: "
+                        "one process reading 10,000 sockets in turn lags behind their arrival)",
+                    )
+                )
+                rows.append(
+                    (
+                        f"  vote to ack / ack to tally ({size:,})",
+                        f"{_ms(result['ack'])}; {_ms(result['after_ack'])} (p50/p95/p99; the commit falls "
+                        "between the vote being sent and its ack arriving)",
+                    )
+                )
+                rows.append(
                     (f"memory per watcher ({size:,})", f"{result['bytes_per_watcher'] / 1024:.1f} KiB")
                 )
                 rows.append(
@@ -425,11 +450,20 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str]]:
                             f"{base['bytes_per_watcher'] / 1024:.1f} KiB per socket",
                         )
                     )
+                    rows.append((f"  read by the generator ({size:,}, bare)", _ms(base["read"])))
                     rows.append((f"  cost ({size:,}, bare)", format_cpu(base)))
     finally:
         for worker in workers:
             worker.stop()
     return rows
+
+
+def _suffix_min(values: list[float]) -> list[float]:
+    """``out[i] = min(values[i:])``."""
+    out = list(values)
+    for i in range(len(out) - 2, -1, -1):
+        out[i] = min(out[i], out[i + 1])
+    return out
 
 
 def _ms3(result: dict) -> str:
