@@ -5,6 +5,7 @@ consumers know who is connected. ``KeepServerSend`` hands the tally fan-out the 
 (``voting.fanout``).
 """
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -27,3 +28,9 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Everything imported so far (Django, Wagtail and the project: some 200,000 objects) lives as long as
+# the process. Frozen, the collector no longer walks it on every full collection, which otherwise stops
+# the event loop ~100 ms longer each time (a worker holding thousands of sockets runs several a minute
+# while they connect).
+gc.freeze()
