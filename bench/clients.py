@@ -34,6 +34,7 @@ from typing import Any
 
 from websockets.client import ClientProtocol
 from websockets.exceptions import InvalidHandshake
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 from websockets.frames import CONT, TEXT, Frame
 from websockets.protocol import CONNECTING, OPEN
 from websockets.uri import parse_uri
@@ -59,7 +60,14 @@ class Socket:
 
     def __init__(self, url: str, origin: str, cookie: str | None, *, record: bool = True) -> None:
         self.uri = parse_uri(url)
-        self.ws = ClientProtocol(self.uri, origin=origin, max_size=None)
+        # Offer compression as browsers do (Chromium: "permessage-deflate; client_max_window_bits"); a
+        # server that accepts keeps a zlib stream per socket and compresses every frame for each one.
+        self.ws = ClientProtocol(
+            self.uri,
+            origin=origin,
+            max_size=None,
+            extensions=[ClientPerMessageDeflateFactory(client_max_window_bits=True)],
+        )
         self.cookie = cookie
         self.record = record
         self.received: list[tuple[float, int, float]] = []

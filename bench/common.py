@@ -176,7 +176,8 @@ def _server_args(server: str, port: int) -> list[str]:
     if server == "uvicorn":
         return [
             "--host", HOST, "--port", str(port), "--loop", "uvloop", "--http", "httptools",
-            "--ws", "websockets-sansio", "--no-access-log", "--backlog", "4096", "--log-level", "warning",
+            "--ws", "websockets-sansio", "--ws-per-message-deflate", "false", "--no-access-log",
+            "--backlog", "4096", "--log-level", "warning",
             ASGI_APP,
         ]  # fmt: skip
     # daphne's listen backlog through a Twisted endpoint (its -p option keeps the default of 50).
