@@ -239,9 +239,10 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
         if result.error is not None:
             await self.send_error(result.error.code, result.error.message, msg_id)
             return
-        await self.send(
-            text_data=protocol.frame(protocol.ACK, {"question": question_id, "seq": result.seq}, id=msg_id)
-        )
+        receipt = {"question": question_id, "seq": result.seq}
+        if result.recorded_at is not None:
+            receipt["recorded_at"] = result.recorded_at.isoformat()
+        await self.send(text_data=protocol.frame(protocol.ACK, receipt, id=msg_id))
 
     def vote_target(self, payload: dict) -> int | None:
         return self.question_id

@@ -17,10 +17,12 @@ on (question, voter) remain the last line of defence.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -107,6 +109,8 @@ class CastResult:
     #: least this includes it.
     seq: int | None = None
     error: BallotError | None = None
+    #: When the transaction that stored it returned (committed, unless the caller holds a transaction).
+    recorded_at: datetime | None = None
 
 
 class _NothingWritten(Exception):
@@ -151,9 +155,15 @@ def ballots_cast(*, question: Question, votes: Sequence[tuple[Any, Mapping[str, 
     if accepted:
         try:
             with transaction.atomic():
-                results.update(_record(question, accepted))
+                recorded = _record(question, accepted)
         except _NothingWritten as nothing:
             results.update(nothing.results)
+        else:
+            now = timezone.now()
+            results.update(
+                (index, dataclasses.replace(result, recorded_at=now) if result.ballot is not None else result)
+                for index, result in recorded.items()
+            )
     return [results[index] for index in range(len(votes))]
 
 

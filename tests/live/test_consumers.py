@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 
 from tests import factories
 from tests.live.conftest import session_cookie, signed_in_client
@@ -87,11 +89,16 @@ async def test_vote_over_the_socket_is_acknowledged_and_reaches_another_watcher(
     voting = await sockets(f"/ws/questions/{question.pk}/", cookie=cookie)
     await receive(voting)  # its snapshot
 
+    sent_at = timezone.now()
     await voting.send_json_to({"type": "vote", "id": "v1", "payload": {"data": {"choice": "yes"}}})
     ack = await receive(voting)
     assert ack["type"] == protocol.ACK and ack["id"] == "v1"
     assert ack["payload"]["question"] == question.pk
     ballot_seq = ack["payload"]["seq"]
+    # The receipt: when the ballot's transaction committed, after the ballot's own timestamp.
+    recorded_at = datetime.fromisoformat(ack["payload"]["recorded_at"])
+    ballot = await Ballot.objects.aget(question=question, voter=voter)
+    assert sent_at <= ballot.changed_at <= recorded_at <= timezone.now()
 
     update = await receive(watcher)
     assert update["type"] == protocol.TALLY
