@@ -35,7 +35,7 @@ from asgiref.sync import SyncToAsync, async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from voting import protocol
+from voting import fanout, protocol
 from voting.shared_cache import live_cache as cache
 
 logger = logging.getLogger("townhall.live")
@@ -45,6 +45,8 @@ logger = logging.getLogger("townhall.live")
 LOCK_SECONDS = 2
 #: How long the broadcaster waits for a lock another worker holds before trying again later.
 BUSY_WAIT_SECONDS = 0.05
+#: How often the broadcaster looks again at a question whose last tally is still being written.
+DELIVERY_RECHECK_SECONDS = 0.01
 
 
 def _key(question_id: int, part: str) -> str:
@@ -297,12 +299,21 @@ class Broadcaster:
                         return
                 continue
             now = time.monotonic()
-            due = [q for q in state.dirty if now - state.last_flush.get(q, 0.0) >= self.interval]
+            # Not while this worker is still writing the question's last tally to its watchers: with
+            # thousands of them that takes longer than the interval, and starting the next broadcast
+            # meanwhile would only queue more frames behind it.
+            due = [
+                q
+                for q in state.dirty
+                if now - state.last_flush.get(q, 0.0) >= self.interval and not fanout.delivering(q)
+            ]
             if not due:
                 next_at = min(state.last_flush.get(q, 0.0) + self.interval for q in state.dirty)
                 state.wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(state.wake.wait(), timeout=max(0.0, next_at - now))
+                    await asyncio.wait_for(
+                        state.wake.wait(), timeout=max(DELIVERY_RECHECK_SECONDS, next_at - now)
+                    )
                 continue
             for question_id in due:
                 state.dirty.pop(question_id, None)

@@ -16,7 +16,8 @@ one Channels' session middleware wraps: that wrapper reads the session on every 
 whether to save it, which it only ever does for an HTTP response, and it cost a fifth of a worker's
 CPU with 5,000 watchers. The hub also lets the event loop run other work every ``YIELD_EVERY``
 watchers, so that votes arriving during a broadcast to thousands of sockets are not held up until it
-ends.
+ends; meanwhile ``delivering`` tells the worker's broadcaster to leave that question's next flush
+until the hub is done (otherwise the flushes those votes prompt pile up frames behind each other).
 
 A slow client must not hold up the others. Daphne's ``send`` hands the frame to the transport and
 returns; uvicorn's waits while that socket's write buffer is full (a phone on a bad connection). So
@@ -128,6 +129,8 @@ class FanoutHub:
         self.counts = {"broadcasts": 0, "frames": 0, "dropped": 0, "recoveries": 0, "waits": 0, "skipped": 0}
         #: Watchers with a send still waiting, and the newest frame to send them next (or None).
         self._waiting: dict[Any, dict[str, Any] | None] = {}
+        #: Questions whose tally this hub is writing to its watchers right now.
+        self.delivering: set[int] = set()
 
     # Registration -----------------------------------------------------------------------------
     async def watch(self, watcher: Watcher, question_id: int) -> None:
@@ -280,6 +283,13 @@ class FanoutHub:
         if "open" in event:
             question.open = event["open"]
         self.counts["broadcasts"] += 1
+        self.delivering.add(question_id := event["question"])
+        try:
+            await self._write_tally(question, event)
+        finally:
+            self.delivering.discard(question_id)
+
+    async def _write_tally(self, question: _Question, event: dict[str, Any]) -> None:
         message = {"type": "websocket.send", "text": event["text"]}
         waiting, sent = self._waiting, 0
         # This loop runs once per watcher per broadcast (10,000 times for a large audience), so the
@@ -442,6 +452,13 @@ def hub(layer: Any = None) -> FanoutHub | None:
             task.cancel()
     created = _hubs[loop] = FanoutHub(layer)
     return created
+
+
+def delivering(question_id: int) -> bool:
+    """Whether this event loop's hub is still writing a tally of the question to its watchers (the
+    broadcaster waits for it: see ``broadcast.Broadcaster``)."""
+    current = _hubs.get(asyncio.get_running_loop())
+    return current is not None and question_id in current.delivering
 
 
 async def watch(watcher: Any, question_id: int) -> None:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from voting import broadcast
+from voting import broadcast, fanout
 from voting.shared_cache import live_cache as cache
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -92,6 +92,24 @@ async def test_a_lock_left_by_a_dead_worker_delays_the_broadcast_but_does_not_lo
     try:
         await asyncio.wait_for(sent.arrived.wait(), timeout=5)
         assert time.monotonic() - started >= 1.9  # not before the lock expired
+        assert len(sent) == 1 and sent[0]["tally"] == {"n": 1}
+    finally:
+        await broadcaster.shutdown()
+
+
+async def test_no_new_broadcast_while_this_worker_still_writes_the_last_one(fake_state, sent, monkeypatch):
+    """With thousands of watchers a worker takes longer than the interval to write one tally; the next
+    waits for it, so frames do not pile up behind each other (the ballot is broadcast, only later)."""
+    writing = {7}
+    monkeypatch.setattr(fanout, "delivering", lambda question_id: question_id in writing)
+    broadcaster = broadcast.Broadcaster(interval=0.01)
+    fake_state.update(version=1, tally={"n": 1})
+    broadcaster.mark(7)
+    try:
+        await asyncio.sleep(0.2)
+        assert len(sent) == 0
+        writing.clear()
+        await asyncio.wait_for(sent.arrived.wait(), timeout=2)
         assert len(sent) == 1 and sent[0]["tally"] == {"n": 1}
     finally:
         await broadcaster.shutdown()

@@ -386,11 +386,14 @@ async def test_tally_frames_go_out_through_the_servers_own_send(sockets, questio
 class RecordingWatcher:
     """A watcher that takes every frame at once and notes when it got it."""
 
-    def __init__(self, log: list):
-        self.log = log
+    def __init__(self, log: list, hub=None):
+        self.log, self.hub = log, hub
 
     async def frame_send(self, message):
         self.log.append(("frame", self))
+        if self.hub is not None:
+            # The broadcaster asks this while the tally is being written.
+            self.log.append(("delivering", self.hub.delivering == {1}))
 
     def tally_due(self, event):
         return True
@@ -405,7 +408,8 @@ class RecordingWatcher:
 async def test_a_broadcast_to_thousands_lets_the_worker_take_other_work_between_slices(in_memory_layer):
     hub = fanout.FanoutHub(in_memory_layer)
     log: list = []
-    audience = [RecordingWatcher(log) for _ in range(3 * fanout.YIELD_EVERY)]
+    audience = [RecordingWatcher(log) for _ in range(3 * fanout.YIELD_EVERY - 1)]
+    audience.append(RecordingWatcher(log, hub))
     try:
         for watcher in audience:
             await hub.watch(watcher, 1)
@@ -415,5 +419,7 @@ async def test_a_broadcast_to_thousands_lets_the_worker_take_other_work_between_
         frames = [who for what, who in log if what == "frame"]
         assert frames == audience  # every watcher, once, in order
         assert log.index(("vote", None)) == fanout.YIELD_EVERY - 1
+        # The question counts as being delivered until the last watcher has its frame, then not.
+        assert log[-1] == ("delivering", True) and not hub.delivering
     finally:
         await hub.close()
