@@ -17,11 +17,10 @@ on (question, voter) remain the last line of defence.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -161,7 +160,7 @@ def ballots_cast(*, question: Question, votes: Sequence[tuple[Any, Mapping[str, 
         else:
             now = timezone.now()
             results.update(
-                (index, dataclasses.replace(result, recorded_at=now) if result.ballot is not None else result)
+                (index, replace(result, recorded_at=now) if result.ballot is not None else result)
                 for index, result in recorded.items()
             )
     return [results[index] for index in range(len(votes))]
