@@ -277,13 +277,14 @@ class FanoutHub:
 
     async def deliver_tally(self, event: dict[str, Any]) -> None:
         """Write one tally frame to every local watcher of its question that is due it."""
-        question = self.questions.get(event["question"])
+        question_id = event["question"]
+        question = self.questions.get(question_id)
         if question is None:
             return
         if "open" in event:
             question.open = event["open"]
         self.counts["broadcasts"] += 1
-        self.delivering.add(question_id := event["question"])
+        self.delivering.add(question_id)
         try:
             await self._write_tally(question, event)
         finally:
