@@ -13,7 +13,8 @@ session before a vote at least every ``SESSION_RECHECK_SECONDS``.
 Tally and status updates do not come through each socket's own channel: the worker's fan-out hub
 (``voting.fanout``) holds one channel-layer subscription per question for all the sockets watching
 it, writes each tally frame to the sockets whose ``tally_due`` accepts it, and hands status events to
-``relay_status``. A socket's own channel still carries its session-group and sign-out events.
+``relay_status``. The hub carries the live-session and sign-out events too (``subscribe``), so a
+socket has no channel of its own (``channel_layer_alias``).
 """
 
 from __future__ import annotations
@@ -72,6 +73,11 @@ class TokenBucket:
 class LiveConsumerBase(AsyncWebsocketConsumer):
     """What every live socket does: limits, errors, auth checks, tally delivery and snapshots."""
 
+    #: No channel of its own: every event a live socket needs reaches it through its worker's fan-out
+    #: hub. Channels opens a channel (and a task waiting on it) only when this alias names a configured
+    #: layer; ``None`` names none.
+    channel_layer_alias = None  # type: ignore[assignment]
+
     question_id: int | None = None
     visible: bool = False
     #: The question this socket is registered for with the fan-out hub.
@@ -119,7 +125,7 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
             await fanout.unwatch(self, self.watched)
             self.watched = None
         for group in list(self.groups_joined):
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await fanout.unsubscribe(self, group)
         self.groups_joined.clear()
 
     async def setup(self) -> bool:
@@ -133,13 +139,14 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
         return bool(self.user is not None and self.user.is_authenticated)
 
     async def join(self, group: str) -> None:
+        """Subscribe to a group's events through the worker's hub (see ``relay_event``)."""
         if group not in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+            await fanout.subscribe(self, group)
             self.groups_joined.add(group)
 
     async def leave(self, group: str) -> None:
         if group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await fanout.unsubscribe(self, group)
             self.groups_joined.discard(group)
 
     async def watch_question(self, question_id: int | None) -> bool:
@@ -319,8 +326,23 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
         await self.watch_question(self.question_id)  # closing may have made the results public
         await self.send_snapshot(max_age=5.0)
 
+    async def relay_event(self, event: dict) -> None:
+        """The hub's way in for the events of the groups this socket joined (``dispatch`` runs the
+        handler its type names, in turn with this socket's other handlers)."""
+        if event.get("group") in self.groups_joined:
+            await self.dispatch(event)
+
     async def auth_signed_out(self, event: dict) -> None:
         await self.close(code=protocol.CLOSE_SIGNED_OUT)
+
+    async def fanout_recovered(self, event: dict) -> None:
+        """The channel layer was down and may have lost events for ``event["group"]``: a signed-out
+        session's socket closes now rather than at its next vote."""
+        mine = self.signed_in and self.session_key and event["group"] == protocol.auth_group(self.session_key)
+        if not mine:
+            return
+        if not await database_sync_to_async(_session_still_signed_in)(self.session_key, self.user.pk):
+            await self.close(code=protocol.CLOSE_SIGNED_OUT)
 
 
 class QuestionConsumer(LiveConsumerBase):
@@ -355,6 +377,17 @@ class LiveSessionConsumer(LiveConsumerBase):
         if wanted is not None and str(wanted) != str(self.question_id):
             return None
         return self.question_id
+
+    async def fanout_recovered(self, event: dict) -> None:
+        """The host may have moved on while the channel layer was down: read the session again."""
+        await super().fanout_recovered(event)
+        if event["group"] != protocol.session_group(self.state["session"]):
+            return
+        from voting.live import session_state
+
+        state = await database_sync_to_async(session_state)(code=self.state["code"])
+        if state is not None and state != self.state:
+            await self.session_broadcast({"type": protocol.EVENT_SESSION, "state": state})
 
     async def session_broadcast(self, event: dict) -> None:
         """The host opened, closed or moved on: follow the session's current question."""

@@ -25,6 +25,16 @@ each send is started in place and, only if it has to wait, finished in a task of
 socket has a send waiting, later updates for it are not queued behind it: the newest one is kept and
 sent when the socket drains (a tally is whole, so the older ones are of no use).
 
+The hub carries the sockets' other group events too: a live session's "the host moved on"
+(``protocol.session_group``) and a browser session's sign-out (``protocol.auth_group``). A socket
+``subscribe``s to such a group, the hub joins it once for all its local members, and an event that
+names its ``group`` is handed to each member's ``relay_event`` in a task of its own. So no socket needs
+a channel of its own (``LiveConsumerBase`` opens none): each would cost a receive task waiting on the
+layer (some 40 objects per socket for every garbage collection to walk, with 10,000 watchers) and a
+second subscription in Redis, and would fail with the layer (a socket closed with 1011 while Redis
+restarts). After the layer comes back the hub tells each member (``EVENT_RECOVERED``), since an event
+may have been lost meanwhile.
+
 ``watch`` returns only once the hub's group join is complete, so a socket that registers and then
 reads its snapshot cannot miss an update that falls between the two.
 
@@ -68,6 +78,9 @@ BACKOFF_MAX = 0.5
 CLOSE_SECONDS = 2.0
 
 EVENT_HEARTBEAT = "fanout.heartbeat"
+#: Handed to every member of a subscribed group once the layer works again after a failure (events
+#: sent meanwhile may be lost): ``{"type": EVENT_RECOVERED, "group": ...}``.
+EVENT_RECOVERED = "fanout.recovered"
 
 #: A broadcast lets the event loop run other callbacks after this many watchers.
 YIELD_EVERY = 250
@@ -101,6 +114,16 @@ class Watcher(Protocol):
 
     async def relay_status(self, event: dict[str, Any]) -> None: ...
 
+    async def relay_event(self, event: dict[str, Any]) -> None:
+        """Handle an event sent to a group this socket subscribed to."""
+
+
+@dataclass(eq=False)
+class _Group:
+    members: dict[Any, None] = field(default_factory=dict)  # an ordered set
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # serialises joining and leaving
+    joined: bool = False
+
 
 @dataclass(eq=False)
 class _Question:
@@ -117,6 +140,8 @@ class FanoutHub:
         self.layer = layer
         self.channel: str | None = None
         self.questions: dict[int, _Question] = {}
+        #: Other groups (live sessions, signed-in browser sessions) and their local members.
+        self.groups: dict[str, _Group] = {}
         self._start_lock = asyncio.Lock()
         self._has_channel = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
@@ -177,6 +202,43 @@ class FanoutHub:
             return len(question.watchers) if question else 0
         return sum(len(q.watchers) for q in self.questions.values())
 
+    async def subscribe(self, member: Watcher, group: str) -> None:
+        """Hand ``member`` the events sent to ``group``; returns once the hub has joined it."""
+        entry = self.groups.get(group)
+        if entry is None:
+            entry = self.groups[group] = _Group()
+        entry.members[member] = None
+        async with entry.lock:
+            if entry.joined:
+                return
+            try:
+                await self._start()
+                await self.layer.group_add(group, self.channel)
+                entry.joined = True
+            except Exception:
+                # The layer is down: the recovery joins the group and tells its members.
+                logger.warning("Could not join group %s", group, exc_info=True)
+                self._mark_down()
+
+    async def unsubscribe(self, member: Watcher, group: str) -> None:
+        entry = self.groups.get(group)
+        if entry is None or member not in entry.members:
+            return
+        del entry.members[member]
+        if entry.members:
+            return
+        async with entry.lock:
+            if entry.members:
+                return  # someone subscribed again while we waited
+            if entry.joined:
+                entry.joined = False
+                try:
+                    await self.layer.group_discard(group, self.channel)
+                except Exception:
+                    logger.warning("Could not leave group %s", group, exc_info=True)
+            if not entry.members and self.groups.get(group) is entry:
+                del self.groups[group]
+
     # Groups -----------------------------------------------------------------------------------
     async def _join(self, question_id: int) -> None:
         await self.layer.group_add(protocol.tally_group(question_id), self.channel)
@@ -193,6 +255,10 @@ class FanoutHub:
             if question.watchers:
                 await self._join(question_id)
                 question.joined = True
+        for name, entry in list(self.groups.items()):
+            if entry.members:
+                await self.layer.group_add(name, self.channel)
+                entry.joined = True
         self.last_rejoin = time.monotonic()
 
     # Lifecycle --------------------------------------------------------------------------------
@@ -225,8 +291,12 @@ class FanoutHub:
             await asyncio.wait(tasks, timeout=CLOSE_SECONDS)
         self._tasks, self._background, self._recovering = [], set(), None
         self._waiting.clear()
-        if self.channel is not None and self.questions:
+        if self.channel is not None and (self.questions or self.groups):
             leaving = [asyncio.ensure_future(self._leave(q)) for q in list(self.questions)]
+            leaving += [
+                asyncio.ensure_future(self.layer.group_discard(name, self.channel))
+                for name in list(self.groups)
+            ]
             done, pending = await asyncio.wait(leaving, timeout=CLOSE_SECONDS)
             for task in pending:
                 task.cancel()
@@ -234,6 +304,7 @@ class FanoutHub:
                 if not task.cancelled() and task.exception() is not None:
                     logger.debug("Could not leave a group on close", exc_info=task.exception())
         self.questions.clear()
+        self.groups.clear()
         self.channel = None
         self._has_channel.clear()
 
@@ -274,6 +345,8 @@ class FanoutHub:
             await self.deliver_tally(event)
         elif kind == protocol.EVENT_STATUS:
             self.relay_status(event)
+        elif kind != EVENT_HEARTBEAT and event.get("group") in self.groups:
+            self.relay_event(event)
 
     async def deliver_tally(self, event: dict[str, Any]) -> None:
         """Write one tally frame to every local watcher of its question that is due it."""
@@ -362,6 +435,20 @@ class FanoutHub:
         except Exception:
             logger.debug("A watcher could not handle a status event", exc_info=True)
 
+    def relay_event(self, event: dict[str, Any]) -> None:
+        """An event sent to one of the other groups: each local member handles it in a task of its own
+        (its ``relay_event`` takes its turn with the socket's other handlers)."""
+        entry = self.groups.get(event["group"])
+        for member in tuple(entry.members) if entry is not None else ():
+            self._spawn(self._relay_event_one(member, event))
+
+    @staticmethod
+    async def _relay_event_one(member: Watcher, event: dict[str, Any]) -> None:
+        try:
+            await member.relay_event(event)
+        except Exception:
+            logger.debug("A socket could not handle %r", event.get("type"), exc_info=True)
+
     # Keeping the subscription alive -------------------------------------------------------------
     def _mark_down(self) -> None:
         self.failures += 1
@@ -374,7 +461,7 @@ class FanoutHub:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             now = time.monotonic()
-            if not self.questions:
+            if not self.questions and not self.groups:
                 self.last_seen = now  # nothing to watch: no heartbeats, nothing to miss
                 continue
             try:
@@ -416,6 +503,8 @@ class FanoutHub:
                     self.relay_status(
                         {"type": protocol.EVENT_STATUS, "question": question_id, "open": payload["open"]}
                     )
+            for name in list(self.groups):
+                self.relay_event({"type": EVENT_RECOVERED, "group": name})
         except Exception:
             logger.warning("Tally fan-out: recovery failed; will try again", exc_info=True)
             self._mark_down()
@@ -473,6 +562,19 @@ async def unwatch(watcher: Any, question_id: int) -> None:
     found = _hubs.get(asyncio.get_running_loop())
     if found is not None:
         await found.unwatch(watcher, int(question_id))
+
+
+async def subscribe(member: Any, group: str) -> None:
+    """Hand a socket the events sent to a group; see ``FanoutHub.subscribe``."""
+    found = hub(getattr(member, "channel_layer", None))
+    if found is not None:
+        await found.subscribe(member, group)
+
+
+async def unsubscribe(member: Any, group: str) -> None:
+    found = _hubs.get(asyncio.get_running_loop())
+    if found is not None:
+        await found.unsubscribe(member, group)
 
 
 async def shutdown() -> None:

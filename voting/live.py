@@ -62,7 +62,8 @@ def close_sockets_of_session(sender: Any, request: Any, user: Any, **kwargs: Any
     if not session_key or layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(protocol.auth_group(session_key), {"type": protocol.EVENT_SIGNED_OUT})
+        group = protocol.auth_group(session_key)
+        async_to_sync(layer.group_send)(group, {"type": protocol.EVENT_SIGNED_OUT, "group": group})
     except Exception:
         logger.exception("Could not close the sockets of a signed-out session")
 
@@ -77,8 +78,9 @@ def _announce(session: LiveSession) -> None:
         if state is None or layer is None:
             return
         try:
+            group = protocol.session_group(session_id)
             async_to_sync(layer.group_send)(
-                protocol.session_group(session_id), {"type": protocol.EVENT_SESSION, "state": state}
+                group, {"type": protocol.EVENT_SESSION, "group": group, "state": state}
             )
         except Exception:
             logger.exception("Could not announce live session %s", session_id)

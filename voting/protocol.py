@@ -57,7 +57,8 @@ BROADCAST_INTERVAL = 0.2
 #: How often an open socket re-checks that its session is still signed in (seconds).
 SESSION_RECHECK_SECONDS = 30.0
 
-# Channel layer events (the "type" key names a consumer handler).
+# Channel layer events (the "type" key names a consumer handler). Events for a session or auth group
+# also carry the "group" they were sent to: each worker's fan-out hub hands them to its sockets in it.
 EVENT_TALLY = "tally.broadcast"
 EVENT_STATUS = "status.broadcast"
 EVENT_SESSION = "session.broadcast"

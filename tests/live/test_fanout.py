@@ -423,3 +423,120 @@ async def test_a_broadcast_to_thousands_lets_the_worker_take_other_work_between_
         assert log[-1] == ("delivering", True) and not hub.delivering
     finally:
         await hub.close()
+
+
+# Live-session and sign-out groups ----------------------------------------------------------------
+@pytest.fixture
+def meeting(live_db):
+    from voting import live
+
+    host = factories.CouncillorFactory()
+    session = live.live_session_create(host=host, title="Full council")
+    first = live.live_session_add_question(session=session, title="Motion one", kind="yes_no", options=[])
+    second = live.live_session_add_question(session=session, title="Motion two", kind="yes_no", options=[])
+    return session, first, second
+
+
+async def until(communicator, type_, timeout=3):
+    while (message := await receive(communicator, timeout))["type"] != type_:
+        pass
+    return message
+
+
+async def attendees(sockets, session, n, cookies=()):
+    opened = []
+    for i in range(n):
+        cookie = cookies[i] if i < len(cookies) else None
+        socket = await sockets(f"/ws/live/{session.code}/", cookie=cookie)
+        assert socket.accepted
+        await until(socket, protocol.SNAPSHOT)
+        opened.append(socket)
+    return opened
+
+
+async def test_live_sockets_open_no_channel_and_share_one_session_subscription(
+    sockets, meeting, in_memory_layer
+):
+    from tests.live.conftest import session_cookie
+    from voting import live
+
+    session, first, _ = meeting
+    residents = [await sync_to_async(factories.ResidentFactory)() for _ in range(2)]
+    cookies = [await sync_to_async(session_cookie)(r) for r in residents]
+    opened = await attendees(sockets, session, 4, cookies)
+    hub = fanout.hub(in_memory_layer)
+
+    # The only channel anyone receives on is the hub's: four sockets, one receive.
+    assert set(in_memory_layer.channels) == {hub.channel}
+    assert members(in_memory_layer, protocol.session_group(session.pk)) == {hub.channel}
+    for cookie in cookies:  # the two signed-in sockets' sign-out groups
+        assert members(in_memory_layer, protocol.auth_group(cookie)) == {hub.channel}
+
+    await sync_to_async(live.live_session_open_question)(session=session, item=first.live_item)
+    for socket in opened:
+        state = await until(socket, protocol.SESSION)
+        assert state["payload"]["question"] == first.pk
+
+
+async def test_the_last_socket_leaving_a_session_discards_the_hubs_membership(
+    sockets, meeting, in_memory_layer
+):
+    session, _, _ = meeting
+    opened = await attendees(sockets, session, 2)
+    hub = fanout.hub(in_memory_layer)
+    group = protocol.session_group(session.pk)
+
+    await opened[0].disconnect()
+    assert members(in_memory_layer, group) == {hub.channel}
+    await opened[1].disconnect()
+    assert members(in_memory_layer, group) == set()
+    assert group not in hub.groups
+
+
+async def test_an_event_for_another_group_reaches_nobody(sockets, meeting, in_memory_layer):
+    session, _, _ = meeting
+    (socket,) = await attendees(sockets, session, 1)
+    hub = fanout.hub(in_memory_layer)
+    # Sent to the hub's channel directly, naming a group it holds no sockets for.
+    await in_memory_layer.send(
+        hub.channel, {"type": protocol.EVENT_SIGNED_OUT, "group": protocol.auth_group("someone-else")}
+    )
+    await in_memory_layer.send(hub.channel, {"type": protocol.EVENT_SIGNED_OUT})  # no group at all
+    assert await socket.receive_nothing(timeout=0.3)
+
+
+async def test_after_the_layer_fails_sockets_catch_up_with_the_host_and_with_a_sign_out(sockets, meeting):
+    """Redis restarts while the host moves on and while a resident signs out: both events are lost.
+    Once the layer is back, the attendees are on the host's question and the signed-out socket is
+    closed, within 2 s; no socket was closed for the layer failing."""
+    from tests.live.conftest import signed_in_client
+    from voting import live
+
+    session, first, _ = meeting
+    layer = FlakyLayer()
+    channel_layers.set("default", layer)
+    resident = await sync_to_async(factories.ResidentFactory)()
+    client = await sync_to_async(signed_in_client)(resident)
+    (visitor,) = await attendees(sockets, session, 1)
+    (signed_in,) = await attendees(sockets, session, 1, [client.cookies["sessionid"].value])
+    hub = fanout.hub(layer)
+
+    layer.down(hub.channel)
+    await sync_to_async(live.live_session_open_question)(session=session, item=first.live_item)
+    await sync_to_async(client.post)("/accounts/sign-out/")
+    assert await visitor.receive_nothing(timeout=0.3)  # the announcement was lost with the layer
+    assert await signed_in.receive_nothing(timeout=0.1)
+    # A socket opening meanwhile is served from the database, not closed.
+    late = await sockets(f"/ws/live/{session.code}/")
+    assert late.accepted
+    assert (await until(late, protocol.SESSION))["payload"]["question"] == first.pk
+
+    layer.up()
+    state = await until(visitor, protocol.SESSION, timeout=2)
+    assert state["payload"]["question"] == first.pk and state["payload"]["accepting"] is True
+    while (output := await signed_in.receive_output(timeout=2))["type"] != "websocket.close":
+        pass
+    assert output["code"] == protocol.CLOSE_SIGNED_OUT
+    assert members(layer.inner, protocol.session_group(session.pk)) == {hub.channel}
+    await late.send_json_to({"type": "ping", "id": "still-there"})
+    assert (await until(late, protocol.PONG))["id"] == "still-there"
