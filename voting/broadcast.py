@@ -45,6 +45,8 @@ logger = logging.getLogger("townhall.live")
 LOCK_SECONDS = 2
 #: How long the broadcaster waits for a lock another worker holds before trying again later.
 BUSY_WAIT_SECONDS = 0.05
+#: How long a mark asking the lock holder to flush once more is kept (it is cleared by the next flush).
+PENDING_SECONDS = 60
 #: How often the broadcaster looks again at a question whose last tally is still being written.
 DELIVERY_RECHECK_SECONDS = 0.01
 
@@ -98,13 +100,15 @@ def _next_seq(question_id: int) -> tuple[str, int]:
 
 
 class Refreshed(NamedTuple):
-    """What a refresh found: the payload to show, whether it is news to broadcast, and whether another
+    """What a refresh found: the payload to show, whether it is news to broadcast, whether another
     worker held the question's lock (then ``payload`` is the last one cached and may be behind: the
-    caller must try again later, because the holder may have read the database before our ballot)."""
+    caller must try again later, because the holder may have read the database before our ballot), and
+    whether someone asked for a flush while this one held the lock (``again``: flush once more)."""
 
     payload: dict[str, Any] | None
     changed: bool
     busy: bool = False
+    again: bool = False
 
 
 def refresh(question_id: int, *, max_age: float | None = None, wait: float = 1.0) -> Refreshed:
@@ -134,7 +138,7 @@ def _refresh(question_id: int, *, max_age: float | None, wait: float) -> Refresh
     cached = cached_payload(question_id)
     if max_age is not None and cached is not None and time.time() - cached["at"] <= max_age:
         return Refreshed(cached, False)
-    lock_key, token = _key(question_id, "lock"), uuid.uuid4().hex
+    lock_key, pending_key, token = _key(question_id, "lock"), _key(question_id, "pending"), uuid.uuid4().hex
     deadline = time.monotonic() + wait
     while not cache.add(lock_key, token, timeout=LOCK_SECONDS):
         if time.monotonic() > deadline:
@@ -142,36 +146,48 @@ def _refresh(question_id: int, *, max_age: float | None, wait: float) -> Refresh
             return Refreshed(cached_payload(question_id) or cached, False, busy=True)
         time.sleep(0.005)
     try:
-        last = cached_payload(question_id)
-        state = state_reader(question_id)
-        if state is None:
-            return Refreshed(None, False)
-        if (
-            last is not None
-            and last.get("epoch") == cache.get(_key(question_id, "epoch"))
-            and (last["open"], last["tally"]) == (state["open"], state["tally"])
-        ):
-            # Nothing changed since the last broadcast: no new seq, so clients see no gap.
-            last = {**last, "at": time.time()}
-            cache.set(_key(question_id, "payload"), last, timeout=None)
-            return Refreshed(last, False)
-        # Changed: take the next seq, then read again, so this payload holds every ballot
-        # acknowledged before the seq moved (see the module docstring).
-        epoch, seq = _next_seq(question_id)
-        state = state_reader(question_id) or state
-        payload = {
-            "question": int(question_id),
-            "epoch": epoch,
-            "seq": seq,
-            "at": time.time(),
-            "status_changed": last is not None and last["open"] != state["open"],
-            **state,
-        }
-        cache.set(_key(question_id, "payload"), payload, timeout=None)
-        return Refreshed(payload, True)
+        # What asked for a flush before this point is covered by the read below.
+        cache.delete(pending_key)
+        result = _read_and_number(question_id)
     finally:
         if cache.get(lock_key) == token:
             cache.delete(lock_key)
+    # Checked after the lock is released: a caller that found it taken left this mark and went away
+    # (``Broadcaster.tally_changed`` without an event loop), trusting the holder to flush once more.
+    if cache.get(pending_key):
+        result = result._replace(again=True)
+    return result
+
+
+def _read_and_number(question_id: int) -> Refreshed:
+    """The body of ``_refresh``, run under the question's lock."""
+    last = cached_payload(question_id)
+    state = state_reader(question_id)
+    if state is None:
+        return Refreshed(None, False)
+    if (
+        last is not None
+        and last.get("epoch") == cache.get(_key(question_id, "epoch"))
+        and (last["open"], last["tally"]) == (state["open"], state["tally"])
+    ):
+        # Nothing changed since the last broadcast: no new seq, so clients see no gap.
+        last = {**last, "at": time.time()}
+        cache.set(_key(question_id, "payload"), last, timeout=None)
+        return Refreshed(last, False)
+    # Changed: take the next seq, then read again, so this payload holds every ballot
+    # acknowledged before the seq moved (see the module docstring).
+    epoch, seq = _next_seq(question_id)
+    state = state_reader(question_id) or state
+    payload = {
+        "question": int(question_id),
+        "epoch": epoch,
+        "seq": seq,
+        "at": time.time(),
+        "status_changed": last is not None and last["open"] != state["open"],
+        **state,
+    }
+    cache.set(_key(question_id, "payload"), payload, timeout=None)
+    return Refreshed(payload, True)
 
 
 def public_payload(payload: dict[str, Any]) -> dict[str, Any]:
@@ -229,10 +245,18 @@ class Broadcaster:
         if loop is not None:
             loop.call_soon_threadsafe(self.mark, int(question_id), context=contextvars.Context())
             return
-        # No ASGI event loop in this process (a management command, a plain test): broadcast now.
-        payload, changed, _busy = refresh(int(question_id))
-        if payload is not None and changed:
-            async_to_sync(send_tally)(payload)
+        # No ASGI event loop in this process (a management command, a plain test): broadcast now,
+        # unless another thread or process is flushing the question: then leave it a mark and go. The
+        # holder looks for the mark once it has released the lock and flushes again (``again``), so a
+        # ballot it may have read too early for is still sent, and concurrent callers do not queue.
+        question_id = int(question_id)
+        cache.set(_key(question_id, "pending"), 1, timeout=PENDING_SECONDS)
+        while True:
+            result = refresh(question_id, wait=0)
+            if result.payload is not None and result.changed:
+                async_to_sync(send_tally)(result.payload)
+            if not result.again:
+                return
 
     def mark(self, question_id: int) -> None:
         """Mark a question dirty; must run on the worker's event loop."""
@@ -257,9 +281,10 @@ class Broadcaster:
         return result.payload
 
     def settle(self, question_id: int, result: Refreshed) -> None:
-        """After a refresh on this loop: if another worker held the lock, try again later, so a ballot
-        committed while it flushed (or after it died holding the lock) is still broadcast."""
-        if result.busy:
+        """After a refresh on this loop: if another worker held the lock, or someone asked for a flush
+        while this one held it, flush again later, so a ballot committed meanwhile (or after a worker
+        died holding the lock) is still broadcast."""
+        if result.busy or result.again:
             self.mark(int(question_id))
 
     async def shutdown(self) -> None:

@@ -267,7 +267,7 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
             await self.watch_question(self.question_id)
         result = await database_sync_to_async(broadcast.refresh)(self.question_id, max_age=max_age)
         broadcast.broadcaster.settle(self.question_id, result)
-        payload, changed, _busy = result
+        payload, changed = result.payload, result.changed
         if payload is None:
             await self.send_error(protocol.E_NOT_FOUND, "This question no longer exists.", msg_id)
             return
