@@ -56,9 +56,9 @@ async def sockets():
         return communicator
 
     yield open_socket
-    # The hub first: on the Redis core layer, a receive cancelled just after another one on the same
-    # layer (a socket's, when it disconnects) can stay in Redis's blocking pop until its timeout, and
-    # the hub's close would then wait its full bound on every test.
+    # The hub first: its receive is the only one on the channel layer (sockets have no channel of
+    # their own). On the Redis core layer a receive cancelled just after another one on the same layer
+    # can stay in Redis's blocking pop until its timeout, so nothing else should be receiving then.
     steps = [fanout.shutdown()]
     steps += [communicator.disconnect(timeout=2) for communicator in opened]
     steps += [broadcaster.shutdown()]
