@@ -171,6 +171,41 @@ async def test_a_ballot_cast_through_one_worker_reaches_watchers_on_another(work
         await watcher.close()
 
 
+async def test_the_host_moving_on_and_a_sign_out_reach_sockets_on_every_worker(workers, open_question):
+    """Live-session and sign-out events travel as tallies do: once to each worker's hub, which hands
+    them to its own sockets (no socket has a channel of its own)."""
+    from tests.live.conftest import signed_in_client
+
+    a, b = workers
+    session = await sync_to_async(lambda: open_question.live_item.session)()
+    second = await sync_to_async(live.live_session_add_question)(
+        session=session, title="Motion two", kind="yes_no", options=[]
+    )
+    resident = await sync_to_async(factories.ResidentFactory)()
+    client = await sync_to_async(signed_in_client)(resident)
+    path = f"/ws/live/{session.code}/"
+    visitor = await _connect(a.url(path))
+    signed_in = await _connect(b.url(path), client.cookies["sessionid"].value)
+    try:
+        for ws in (visitor, signed_in):
+            await _next(ws, protocol.SNAPSHOT)
+
+        await sync_to_async(live.live_session_open_question)(session=session, item=second.live_item)
+        for ws in (visitor, signed_in):
+            state = await _next(ws, protocol.SESSION)
+            assert state["payload"]["question"] == second.pk
+
+        await sync_to_async(client.post)("/accounts/sign-out/")
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await _next(signed_in, protocol.SESSION)
+        assert closed.value.rcvd.code == protocol.CLOSE_SIGNED_OUT
+        await visitor.send(json.dumps({"type": "ping", "id": "still-here"}))
+        assert (await _next(visitor, protocol.PONG))["id"] == "still-here"
+    finally:
+        await visitor.close()
+        await signed_in.close()
+
+
 async def test_killing_a_worker_mid_vote_loses_no_acknowledged_ballot(workers, open_question):
     """Voters on worker B; B is killed while they vote; they and the watchers reconnect to A. Every
     acknowledged ballot is in the database, and every watcher shows the right tally within 2 s."""
