@@ -66,7 +66,7 @@ class CommentFactory(factory.django.DjangoModelFactory):
     def counted(self, create, extracted, **kwargs):
         """Keep the proposal's counters true, as ``comment_add`` does."""
         if create and self.state == "visible":
-            from proposals.services import _count
+            from proposals.services.threads import _count
 
             _count(self, +1)
 

@@ -1,0 +1,59 @@
+"""What every write service shares: the refusal it raises, the rule check, cleaning rich text, and
+emails sent once the transaction commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import rules
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from cms.sanitiser import is_blank_html, sanitise_html
+
+
+class ProposalError(Exception):
+    """A refusal, with a message for the person and a short code for tests and websockets."""
+
+    def __init__(self, message: str, code: str = "refused") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _require(perm: str, user: User, obj: Any, message: str, code: str = "forbidden") -> None:
+    if not rules.has_perm(perm, user, obj):
+        if user.is_authenticated and getattr(user, "is_suspended", False):
+            until = timezone.localtime(user.suspended_until)
+            raise ProposalError(
+                _("Your account is suspended until %(until)s. You can read, but not take part.")
+                % {"until": until.strftime("%-d %B %Y, %H:%M")},
+                "suspended",
+            )
+        raise ProposalError(message, code)
+
+
+def _clean_rich(raw: str, *, field: str, max_length: int, required: bool = True) -> str:
+    if raw and len(raw) > max_length:
+        raise ValidationError({field: _("Keep this to %(n)s characters or fewer.") % {"n": max_length}})
+    body = sanitise_html(raw)
+    if required and is_blank_html(body):
+        raise ValidationError({field: _("Write something here.")})
+    return body
+
+
+def _on_commit_mail(*, to: str | None, subject: str, body: str) -> None:
+    if to:
+        transaction.on_commit(
+            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=True)
+        )
+
+
+#: The longest a proposal's body and a comment may be, in characters as typed.
+BODY_MAX = 10_000
+COMMENT_MAX = 5_000

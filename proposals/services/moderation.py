@@ -1,0 +1,321 @@
+"""Flags and moderation: residents flag, moderators hide, restore, dismiss, warn and suspend, and
+authors appeal; every action is recorded with its reason."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from proposals import live
+from proposals.models import (
+    ActionKind,
+    ActionReason,
+    Appeal,
+    AppealStatus,
+    Comment,
+    CommentState,
+    Flag,
+    FlagOutcome,
+    ModerationAction,
+    Proposal,
+    Visibility,
+)
+from proposals.services.common import (
+    ProposalError,
+    _on_commit_mail,
+    _require,
+)
+from proposals.services.threads import _count
+
+
+@transaction.atomic
+def flag_create(*, reporter: User, item: Comment | Proposal, reason: str, note: str = "") -> Flag:
+    if item.author_id == reporter.pk:
+        raise ProposalError(
+            _("You cannot report your own contribution. You can edit or remove it instead."), "own_item"
+        )
+    _require("proposals.flag", reporter, item, _("This cannot be reported now."))
+    is_comment = isinstance(item, Comment)
+    lookup = {"comment": item} if is_comment else {"proposal": item}
+    if Flag.objects.filter(reporter=reporter, **lookup).exists():
+        raise ProposalError(
+            _("You have already reported this. A moderator will look at it."), "already_flagged"
+        )
+    flag = Flag(reporter=reporter, reason=reason, note=(note or "").strip(), **lookup)
+    flag.full_clean()
+    try:
+        with transaction.atomic():
+            flag.save()
+    except IntegrityError as exc:
+        raise ProposalError(
+            _("You have already reported this. A moderator will look at it."), "already_flagged"
+        ) from exc
+    payload = {
+        "item_type": "comment" if is_comment else "proposal",
+        "item_id": item.pk,
+        "reason": flag.reason,
+        "reason_label": flag.get_reason_display(),
+        "flags": Flag.objects.filter(outcome=FlagOutcome.PENDING, **lookup).count(),
+        "created_at": flag.created_at.isoformat(),
+    }
+    transaction.on_commit(lambda: live.broadcast_flag(flag_id=flag.pk, payload=payload))
+    return flag
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Moderation
+
+SUSPENSION_MAX_DAYS = 365
+
+
+def _record(**fields: Any) -> ModerationAction:
+    action = ModerationAction(**fields)
+    action.full_clean()
+    action.save()
+    return action
+
+
+def _resolve_flags(item: Comment | Proposal, outcome: str) -> None:
+    lookup = {"comment": item} if isinstance(item, Comment) else {"proposal": item}
+    Flag.objects.filter(outcome=FlagOutcome.PENDING, **lookup).update(
+        outcome=outcome, resolved_at=timezone.now()
+    )
+
+
+def _tell_author(action: ModerationAction) -> None:
+    user = action.target_user
+    if user is None:
+        return
+    what = {
+        ActionKind.HIDE: _("A moderator has hidden something you wrote."),
+        ActionKind.RESTORE: _("A moderator has restored something you wrote."),
+        ActionKind.WARN: _("A moderator has sent you a warning."),
+        ActionKind.SUSPEND: _("A moderator has suspended your account until %(until)s.")
+        % {
+            "until": timezone.localtime(action.suspended_until).strftime("%-d %B %Y")
+            if action.suspended_until
+            else ""
+        },
+        ActionKind.LIFT_SUSPENSION: _("Your suspension has been lifted."),
+    }.get(action.kind)
+    if what is None:
+        return
+    appeal = (
+        _("\nYou can appeal once, from your moderation notices page: %(path)s")
+        % {"path": reverse("proposals:my_notices")}
+        if action.kind in (ActionKind.HIDE, ActionKind.WARN, ActionKind.SUSPEND)
+        else ""
+    )
+    _on_commit_mail(
+        to=user.email,
+        subject=_("About your contribution: %(kind)s") % {"kind": action.get_kind_display()},
+        body=f"{what}\n\n{_('Reason')}: {action.get_reason_display()}\n{action.explanation}\n{appeal}",
+    )
+
+
+def _check_moderator(by: User) -> None:
+    _require("proposals.moderate", by, None, _("Only moderators can do this."))
+
+
+def _validate_reason(reason: str, explanation: str) -> str:
+    if reason not in ActionReason.values:
+        raise ValidationError({"reason": _("Choose a reason.")})
+    explanation = (explanation or "").strip()
+    if not explanation:
+        raise ValidationError({"explanation": _("Explain the decision; the author will read this.")})
+    if len(explanation) > 2000:
+        raise ValidationError({"explanation": _("Keep the explanation to 2000 characters or fewer.")})
+    return explanation
+
+
+@transaction.atomic
+def item_hide(*, item: Comment | Proposal, by: User, reason: str, explanation: str) -> ModerationAction:
+    _check_moderator(by)
+    explanation = _validate_reason(reason, explanation)
+    model = type(item) if isinstance(item, Comment) else Proposal
+    item = model.objects.select_for_update().get(pk=item.pk)
+    is_comment = isinstance(item, Comment)
+    if (is_comment and item.state != CommentState.VISIBLE) or (not is_comment and item.is_hidden):
+        raise ProposalError(_("This is not visible, so it cannot be hidden."), "not_visible")
+    action = _record(
+        kind=ActionKind.HIDE,
+        reason=reason,
+        explanation=explanation,
+        moderator=by,
+        target_user=item.author,
+        **({"comment": item} if is_comment else {"proposal": item}),
+    )
+    if is_comment:
+        _count(item, -1)
+        Comment.objects.filter(pk=item.pk).update(state=CommentState.HIDDEN, hidden_by_action=action)
+    else:
+        Proposal.objects.filter(pk=item.pk).update(visibility=Visibility.HIDDEN, hidden_by_action=action)
+    _resolve_flags(item, FlagOutcome.UPHELD)
+    _tell_author(action)
+    return action
+
+
+@transaction.atomic
+def item_restore(*, item: Comment | Proposal, by: User, reason: str, explanation: str) -> ModerationAction:
+    _check_moderator(by)
+    explanation = _validate_reason(reason, explanation)
+    model = type(item) if isinstance(item, Comment) else Proposal
+    item = model.objects.select_for_update().get(pk=item.pk)
+    is_comment = isinstance(item, Comment)
+    if (is_comment and item.state != CommentState.HIDDEN) or (not is_comment and not item.is_hidden):
+        raise ProposalError(_("This is not hidden, so there is nothing to restore."), "not_hidden")
+    action = _record(
+        kind=ActionKind.RESTORE,
+        reason=reason,
+        explanation=explanation,
+        moderator=by,
+        target_user=item.author,
+        **({"comment": item} if is_comment else {"proposal": item}),
+    )
+    if is_comment:
+        Comment.objects.filter(pk=item.pk).update(state=CommentState.VISIBLE, hidden_by_action=None)
+        item.state = CommentState.VISIBLE
+        _count(item, +1)
+    else:
+        Proposal.objects.filter(pk=item.pk).update(visibility=Visibility.VISIBLE, hidden_by_action=None)
+    _tell_author(action)
+    return action
+
+
+@transaction.atomic
+def flags_dismiss(*, item: Comment | Proposal, by: User, explanation: str) -> ModerationAction:
+    """The item breaks no rule: close its flags. The author is not told (nothing happened to them)."""
+    _check_moderator(by)
+    explanation = _validate_reason(ActionReason.NO_BREACH, explanation)
+    is_comment = isinstance(item, Comment)
+    action = _record(
+        kind=ActionKind.DISMISS,
+        reason=ActionReason.NO_BREACH,
+        explanation=explanation,
+        moderator=by,
+        target_user=item.author,
+        **({"comment": item} if is_comment else {"proposal": item}),
+    )
+    _resolve_flags(item, FlagOutcome.DISMISSED)
+    return action
+
+
+@transaction.atomic
+def user_warn(
+    *, user: User, by: User, reason: str, explanation: str, item: Comment | Proposal | None = None
+) -> ModerationAction:
+    _check_moderator(by)
+    explanation = _validate_reason(reason, explanation)
+    if user.pk == by.pk:
+        raise ProposalError(_("You cannot moderate yourself."), "self")
+    related = {} if item is None else ({"comment": item} if isinstance(item, Comment) else {"proposal": item})
+    action = _record(
+        kind=ActionKind.WARN,
+        reason=reason,
+        explanation=explanation,
+        moderator=by,
+        target_user=user,
+        **related,
+    )
+    _tell_author(action)
+    return action
+
+
+@transaction.atomic
+def user_suspend(
+    *, user: User, by: User, reason: str, explanation: str, days: int, item: Comment | Proposal | None = None
+) -> ModerationAction:
+    _check_moderator(by)
+    explanation = _validate_reason(reason, explanation)
+    if user.pk == by.pk:
+        raise ProposalError(_("You cannot moderate yourself."), "self")
+    if not isinstance(days, int) or not 1 <= days <= SUSPENSION_MAX_DAYS:
+        raise ValidationError(
+            {"days": _("Suspend for between 1 and %(n)s days.") % {"n": SUSPENSION_MAX_DAYS}}
+        )
+    until: datetime = timezone.now() + timedelta(days=days)
+    related = {} if item is None else ({"comment": item} if isinstance(item, Comment) else {"proposal": item})
+    action = _record(
+        kind=ActionKind.SUSPEND,
+        reason=reason,
+        explanation=explanation,
+        moderator=by,
+        target_user=user,
+        suspended_until=until,
+        **related,
+    )
+    User.objects.filter(pk=user.pk).update(suspended_until=until)
+    user.suspended_until = until
+    _tell_author(action)
+    return action
+
+
+@transaction.atomic
+def appeal_submit(*, action: ModerationAction, by: User, statement: str) -> Appeal:
+    statement = (statement or "").strip()
+    if action.target_user_id != by.pk:
+        raise ProposalError(_("Only the person a decision was about can appeal it."), "forbidden")
+    if Appeal.objects.filter(action=action).exists():
+        raise ProposalError(
+            _("You have already appealed this decision. Each decision can be appealed once."),
+            "already_appealed",
+        )
+    _require("proposals.appeal", by, action, _("This decision cannot be appealed."))
+    if not statement:
+        raise ValidationError({"statement": _("Tell us why the decision should change.")})
+    if len(statement) > 2000:
+        raise ValidationError({"statement": _("Keep your appeal to 2000 characters or fewer.")})
+    appeal = Appeal(action=action, appellant=by, statement=statement)
+    appeal.full_clean()
+    try:
+        with transaction.atomic():
+            appeal.save()
+    except IntegrityError as exc:
+        raise ProposalError(_("You have already appealed this decision."), "already_appealed") from exc
+    return appeal
+
+
+@transaction.atomic
+def appeal_review(*, appeal: Appeal, by: User, overturn: bool, note: str) -> Appeal:
+    _require("proposals.review_appeal", by, appeal, _("Only moderators can review appeals."))
+    appeal = Appeal.objects.select_for_update().select_related("action", "appellant").get(pk=appeal.pk)
+    if appeal.status != AppealStatus.PENDING:
+        raise ProposalError(_("This appeal has already been decided."), "already_reviewed")
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("Explain the decision; the person who appealed will read this.")})
+    action = appeal.action
+    if overturn:
+        explanation = _("On appeal: %(note)s") % {"note": note}
+        if action.kind == ActionKind.HIDE and action.item is not None:
+            item = action.item
+            is_hidden = item.state == CommentState.HIDDEN if isinstance(item, Comment) else item.is_hidden
+            if is_hidden:
+                item_restore(item=item, by=by, reason=ActionReason.APPEAL, explanation=explanation)
+        elif action.kind == ActionKind.SUSPEND:
+            User.objects.filter(pk=appeal.appellant_id).update(suspended_until=None)
+            lifted = _record(
+                kind=ActionKind.LIFT_SUSPENSION,
+                reason=ActionReason.APPEAL,
+                explanation=explanation,
+                moderator=by,
+                target_user=appeal.appellant,
+            )
+            _tell_author(lifted)
+    appeal.status = AppealStatus.OVERTURNED if overturn else AppealStatus.UPHELD
+    appeal.reviewed_by, appeal.review_note, appeal.reviewed_at = by, note, timezone.now()
+    appeal.full_clean()
+    appeal.save()
+    _on_commit_mail(
+        to=appeal.appellant.email,
+        subject=_("Your appeal has been decided"),
+        body=_("%(outcome)s\n\n%(note)s\n") % {"outcome": appeal.get_status_display(), "note": note},
+    )
+    return appeal
