@@ -2,8 +2,10 @@
 watchers on another; killing a worker, or restarting Redis, mid-vote loses no acknowledged ballot and
 every watcher is back on the right tally within 2 s.
 
-These tests start two real daphne processes on the test database and talk to them with websocket
-clients, as browsers behind a load balancer would (the Redis restart runs a Redis server of its own).
+These tests start two real worker processes on the test database, one daphne and one uvicorn (the
+two servers docs/deployment.md describes, which may serve side by side), and talk to them with
+websocket clients, as browsers behind a load balancer would (the Redis restart runs a Redis server of
+its own).
 They need Redis (``REDIS_URL``), so they run in the PostgreSQL + Redis leg of CI (``.ci/run``) and are
 skipped in the default SQLite, in-memory leg.
 """
@@ -28,7 +30,7 @@ import pytest
 import websockets
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 from tests import factories
 from tests.live.conftest import session_cookie
@@ -39,7 +41,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         not os.environ.get("REDIS_URL"),
-        reason="needs a Redis channel layer shared by two daphne workers: set REDIS_URL "
+        reason="needs a Redis channel layer shared by two workers: set REDIS_URL "
         "(the PostgreSQL + Redis leg of .ci/run does)",
     ),
 ]
@@ -53,8 +55,19 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+#: How each server is started: as docs/deployment.md says, on a port of the test's choosing.
+SERVER_COMMANDS = {
+    "daphne": ["-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", "config.asgi:application"],
+    "uvicorn": [
+        "-m", "uvicorn", "--host", "127.0.0.1", "--port", "{port}", "--loop", "uvloop", "--http", "httptools",
+        "--ws", "websockets-sansio", "--ws-per-message-deflate", "false", "--no-access-log",
+        "config.asgi:application",
+    ],
+}  # fmt: skip
+
+
 class Worker:
-    def __init__(self, db_name: str, redis_url: str | None = None):
+    def __init__(self, db_name: str, redis_url: str | None = None, *, server: str = "daphne"):
         self.port = _free_port()
         self.log = tempfile.NamedTemporaryFile(prefix="worker-", suffix=".log", delete=False)  # noqa: SIM115
         env = {
@@ -66,16 +79,7 @@ class Worker:
             **({"REDIS_URL": redis_url} if redis_url else {}),
         }
         self.process = subprocess.Popen(  # noqa: S603 - our interpreter and arguments
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "config.asgi:application",
-            ],
+            [sys.executable, *(arg.format(port=self.port) for arg in SERVER_COMMANDS[server])],
             cwd=ROOT,
             env=env,
             stdout=self.log,
@@ -113,10 +117,19 @@ def _tail(worker: Worker) -> str:
     return Path(worker.log.name).read_text()[-3000:]
 
 
+@pytest.fixture(autouse=True)
+async def _close_orm_thread_connection():
+    """The ORM work these tests do through ``sync_to_async`` runs on asgiref's one thread for
+    thread-sensitive code; its database connection is closed after each test, or it would outlive the
+    run and keep the test database from being dropped."""
+    yield
+    await sync_to_async(connections.close_all)()
+
+
 @pytest.fixture
 def workers(live_db):
     db_name = str(connection.settings_dict["NAME"])
-    started = [Worker(db_name), Worker(db_name)]
+    started = [Worker(db_name, server="daphne"), Worker(db_name, server="uvicorn")]
     yield started
     for worker in started:
         worker.stop()
@@ -373,7 +386,10 @@ async def test_restarting_redis_mid_vote_loses_no_acknowledged_ballot(live_db, o
     meanwhile are kept (the database is the truth) and every watcher shows the right tally within 2 s
     of Redis being back, with no further vote to prompt a broadcast."""
     db_name = str(connection.settings_dict["NAME"])
-    workers = [Worker(db_name, own_redis.url), Worker(db_name, own_redis.url)]
+    workers = [
+        Worker(db_name, own_redis.url, server="daphne"),
+        Worker(db_name, own_redis.url, server="uvicorn"),
+    ]
     try:
         path = f"/ws/questions/{open_question.pk}/"
         residents = await sync_to_async(factories.ResidentFactory.create_batch)(24)
