@@ -55,7 +55,7 @@ import asyncio
 import contextvars
 import logging
 import time
-from collections.abc import Awaitable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from types import CoroutineType
 from typing import Any, Protocol
@@ -126,10 +126,9 @@ class _Group:
 
 
 @dataclass(eq=False)
-class _Question:
-    watchers: dict[Any, None] = field(default_factory=dict)  # an ordered set
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # serialises joining and leaving
-    joined: bool = False
+class _Question(_Group):
+    """A watched question: its watchers are the members; the hub joins its tally and status groups."""
+
     open: bool | None = None  # as last heard, to tell whether a recovery must announce a change
 
 
@@ -159,69 +158,54 @@ class FanoutHub:
 
     # Registration -----------------------------------------------------------------------------
     async def watch(self, watcher: Watcher, question_id: int) -> None:
-        """Deliver question ``question_id`` to ``watcher``; returns once the groups are joined."""
-        question = self.questions.get(question_id)
-        if question is None:
-            question = self.questions[question_id] = _Question()
-        question.watchers[watcher] = None
-        async with question.lock:
-            if question.joined:
-                return
-            try:
-                await self._start()
-                await self._join(question_id)
-                question.joined = True
-            except Exception:
-                # The layer is down: the socket still gets its snapshot from the database, and the
-                # recovery joins this question and pushes a fresh tally when the layer is back.
-                logger.warning("Could not join the groups of question %s", question_id, exc_info=True)
-                self._mark_down()
+        """Deliver question ``question_id`` to ``watcher``; returns once the groups are joined. If the
+        layer is down the socket still gets its snapshot from the database, and the recovery joins
+        the question and pushes a fresh tally when the layer is back."""
+        await self._enter(self.questions, question_id, _Question, watcher, lambda: self._join(question_id))
 
     async def unwatch(self, watcher: Watcher, question_id: int) -> None:
-        question = self.questions.get(question_id)
-        if question is None or watcher not in question.watchers:
-            return
-        del question.watchers[watcher]
-        if question.watchers:
-            return
-        async with question.lock:
-            if question.watchers:
-                return  # someone started watching again while we waited
-            if question.joined:
-                question.joined = False
-                try:
-                    await self._leave(question_id)
-                except Exception:
-                    logger.warning("Could not leave the groups of question %s", question_id, exc_info=True)
-            if not question.watchers and self.questions.get(question_id) is question:
-                del self.questions[question_id]
+        await self._exit(self.questions, question_id, watcher, lambda: self._leave(question_id))
 
     def watcher_count(self, question_id: int | None = None) -> int:
         if question_id is not None:
             question = self.questions.get(question_id)
-            return len(question.watchers) if question else 0
-        return sum(len(q.watchers) for q in self.questions.values())
+            return len(question.members) if question else 0
+        return sum(len(q.members) for q in self.questions.values())
 
     async def subscribe(self, member: Watcher, group: str) -> None:
-        """Hand ``member`` the events sent to ``group``; returns once the hub has joined it."""
-        entry = self.groups.get(group)
+        """Hand ``member`` the events sent to ``group``; returns once the hub has joined it (if the
+        layer is down, the recovery joins it and tells its members)."""
+        await self._enter(
+            self.groups, group, _Group, member, lambda: self.layer.group_add(group, self.channel)
+        )
+
+    async def unsubscribe(self, member: Watcher, group: str) -> None:
+        await self._exit(self.groups, group, member, lambda: self.layer.group_discard(group, self.channel))
+
+    async def _enter(
+        self, entries: dict, key: Any, kind: type[_Group], member: Watcher, join: Callable[[], Awaitable[Any]]
+    ) -> None:
+        """Add ``member`` to ``entries[key]``; the first one in makes the hub join (once)."""
+        entry = entries.get(key)
         if entry is None:
-            entry = self.groups[group] = _Group()
+            entry = entries[key] = kind()
         entry.members[member] = None
         async with entry.lock:
             if entry.joined:
                 return
             try:
                 await self._start()
-                await self.layer.group_add(group, self.channel)
+                await join()
                 entry.joined = True
             except Exception:
-                # The layer is down: the recovery joins the group and tells its members.
-                logger.warning("Could not join group %s", group, exc_info=True)
+                logger.warning("Could not join the group(s) of %s", key, exc_info=True)
                 self._mark_down()
 
-    async def unsubscribe(self, member: Watcher, group: str) -> None:
-        entry = self.groups.get(group)
+    async def _exit(
+        self, entries: dict, key: Any, member: Watcher, leave: Callable[[], Awaitable[Any]]
+    ) -> None:
+        """Remove ``member`` from ``entries[key]``; the last one out makes the hub leave."""
+        entry = entries.get(key)
         if entry is None or member not in entry.members:
             return
         del entry.members[member]
@@ -229,15 +213,15 @@ class FanoutHub:
             return
         async with entry.lock:
             if entry.members:
-                return  # someone subscribed again while we waited
+                return  # someone came in again while we waited
             if entry.joined:
                 entry.joined = False
                 try:
-                    await self.layer.group_discard(group, self.channel)
+                    await leave()
                 except Exception:
-                    logger.warning("Could not leave group %s", group, exc_info=True)
-            if not entry.members and self.groups.get(group) is entry:
-                del self.groups[group]
+                    logger.warning("Could not leave the group(s) of %s", key, exc_info=True)
+            if not entry.members and entries.get(key) is entry:
+                del entries[key]
 
     # Groups -----------------------------------------------------------------------------------
     async def _join(self, question_id: int) -> None:
@@ -252,7 +236,7 @@ class FanoutHub:
         """Join every watched question's groups again (after a failure, and every REJOIN_SECONDS)."""
         await self._start()
         for question_id, question in list(self.questions.items()):
-            if question.watchers:
+            if question.members:
                 await self._join(question_id)
                 question.joined = True
         for name, entry in list(self.groups.items()):
@@ -368,7 +352,7 @@ class FanoutHub:
         waiting, sent = self._waiting, 0
         # This loop runs once per watcher per broadcast (10,000 times for a large audience), so the
         # send is stepped here rather than in a helper.
-        for index, watcher in enumerate(tuple(question.watchers), start=1):
+        for index, watcher in enumerate(tuple(question.members), start=1):
             if index % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
             try:
@@ -419,33 +403,27 @@ class FanoutHub:
         if question is None:
             return
         question.open = event.get("open", question.open)
-        for watcher in tuple(question.watchers):
+        for watcher in tuple(question.members):
             try:
                 due = watcher.status_due(event)
             except Exception:
                 logger.exception("Status check failed for a watcher of question %s", event["question"])
                 continue
             if due:
-                self._spawn(self._relay_one(watcher, event))
-
-    @staticmethod
-    async def _relay_one(watcher: Watcher, event: dict[str, Any]) -> None:
-        try:
-            await watcher.relay_status(event)
-        except Exception:
-            logger.debug("A watcher could not handle a status event", exc_info=True)
+                self._spawn(self._hand_on(watcher.relay_status, event))
 
     def relay_event(self, event: dict[str, Any]) -> None:
         """An event sent to one of the other groups: each local member handles it in a task of its own
         (its ``relay_event`` takes its turn with the socket's other handlers)."""
         entry = self.groups.get(event["group"])
         for member in tuple(entry.members) if entry is not None else ():
-            self._spawn(self._relay_event_one(member, event))
+            self._spawn(self._hand_on(member.relay_event, event))
 
     @staticmethod
-    async def _relay_event_one(member: Watcher, event: dict[str, Any]) -> None:
+    async def _hand_on(handle: Callable[[dict[str, Any]], Awaitable[None]], event: dict[str, Any]) -> None:
+        """One socket's handling of a relayed event, in a task of its own: a failure stays with it."""
         try:
-            await member.relay_event(event)
+            await handle(event)
         except Exception:
             logger.debug("A socket could not handle %r", event.get("type"), exc_info=True)
 

@@ -99,7 +99,7 @@ async def test_a_closed_socket_does_not_stop_delivery_to_the_others(sockets, que
     opened, snapshot = await watchers(sockets, question, 3)
     hub = fanout.hub(get_channel_layer())
     # The first socket to register is served first: a failure there must not stop the others.
-    broken = next(iter(hub.questions[question.pk].watchers))
+    broken = next(iter(hub.questions[question.pk].members))
 
     async def closed_under_us(message):
         raise ConnectionResetError("the client went away")
@@ -290,7 +290,7 @@ class SlowClient:
 async def test_a_client_that_cannot_keep_up_does_not_hold_up_the_others(sockets, question):
     opened, snapshot = await watchers(sockets, question, 3)
     hub = fanout.hub(get_channel_layer())
-    slow_watcher = next(iter(hub.questions[question.pk].watchers))  # served first
+    slow_watcher = next(iter(hub.questions[question.pk].members))  # served first
     slow = slow_watcher.frame_send = SlowClient(slow_watcher.frame_send)
     seq = snapshot["seq"]
     for step in (1, 2, 3):
@@ -318,7 +318,7 @@ async def test_a_client_that_cannot_keep_up_does_not_hold_up_the_others(sockets,
 async def test_a_client_that_fails_while_its_send_waits_is_dropped(sockets, question):
     opened, snapshot = await watchers(sockets, question, 2)
     hub = fanout.hub(get_channel_layer())
-    stuck = next(iter(hub.questions[question.pk].watchers))
+    stuck = next(iter(hub.questions[question.pk].members))
     gone = asyncio.Event()
 
     async def lost_while_waiting(message):
@@ -374,7 +374,7 @@ async def test_tally_frames_go_out_through_the_servers_own_send(sockets, questio
     """Not through Channels' session wrapper, which reads the session on every message it passes."""
     opened, snapshot = await watchers(sockets, question, 2)
     hub = fanout.hub(get_channel_layer())
-    served = list(hub.questions[question.pk].watchers)
+    served = list(hub.questions[question.pk].members)
     # The communicator is the server here: its send is the output queue's put.
     assert {watcher.frame_send for watcher in served} == {socket.output_queue.put for socket in opened}
     assert all(watcher.frame_send != watcher.base_send for watcher in served)
