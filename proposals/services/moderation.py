@@ -43,7 +43,7 @@ def flag_create(*, reporter: User, item: Comment | Proposal, reason: str, note: 
         )
     _require("proposals.flag", reporter, item, _("This cannot be reported now."))
     is_comment = isinstance(item, Comment)
-    lookup = {"comment": item} if is_comment else {"proposal": item}
+    lookup = _about(item)
     if Flag.objects.filter(reporter=reporter, **lookup).exists():
         raise ProposalError(
             _("You have already reported this. A moderator will look at it."), "already_flagged"
@@ -83,7 +83,7 @@ def _record(**fields: Any) -> ModerationAction:
 
 
 def _resolve_flags(item: Comment | Proposal, outcome: str) -> None:
-    lookup = {"comment": item} if isinstance(item, Comment) else {"proposal": item}
+    lookup = _about(item)
     Flag.objects.filter(outcome=FlagOutcome.PENDING, **lookup).update(
         outcome=outcome, resolved_at=timezone.now()
     )
@@ -120,6 +120,22 @@ def _tell_author(action: ModerationAction) -> None:
     )
 
 
+def _about(item: Comment | Proposal | None) -> dict[str, Any]:
+    """The foreign key naming ``item`` on a flag or a moderation action (none without an item)."""
+    if item is None:
+        return {}
+    return {"comment": item} if isinstance(item, Comment) else {"proposal": item}
+
+
+def _check_user_action(*, user: User, by: User, reason: str, explanation: str) -> str:
+    """What warning and suspending a person both check; returns the cleaned explanation."""
+    _check_moderator(by)
+    explanation = _validate_reason(reason, explanation)
+    if user.pk == by.pk:
+        raise ProposalError(_("You cannot moderate yourself."), "self")
+    return explanation
+
+
 def _check_moderator(by: User) -> None:
     _require("proposals.moderate", by, None, _("Only moderators can do this."))
 
@@ -150,7 +166,7 @@ def item_hide(*, item: Comment | Proposal, by: User, reason: str, explanation: s
         explanation=explanation,
         moderator=by,
         target_user=item.author,
-        **({"comment": item} if is_comment else {"proposal": item}),
+        **_about(item),
     )
     if is_comment:
         _count(item, -1)
@@ -177,7 +193,7 @@ def item_restore(*, item: Comment | Proposal, by: User, reason: str, explanation
         explanation=explanation,
         moderator=by,
         target_user=item.author,
-        **({"comment": item} if is_comment else {"proposal": item}),
+        **_about(item),
     )
     if is_comment:
         Comment.objects.filter(pk=item.pk).update(state=CommentState.VISIBLE, hidden_by_action=None)
@@ -194,14 +210,13 @@ def flags_dismiss(*, item: Comment | Proposal, by: User, explanation: str) -> Mo
     """The item breaks no rule: close its flags. The author is not told (nothing happened to them)."""
     _check_moderator(by)
     explanation = _validate_reason(ActionReason.NO_BREACH, explanation)
-    is_comment = isinstance(item, Comment)
     action = _record(
         kind=ActionKind.DISMISS,
         reason=ActionReason.NO_BREACH,
         explanation=explanation,
         moderator=by,
         target_user=item.author,
-        **({"comment": item} if is_comment else {"proposal": item}),
+        **_about(item),
     )
     _resolve_flags(item, FlagOutcome.DISMISSED)
     return action
@@ -211,18 +226,14 @@ def flags_dismiss(*, item: Comment | Proposal, by: User, explanation: str) -> Mo
 def user_warn(
     *, user: User, by: User, reason: str, explanation: str, item: Comment | Proposal | None = None
 ) -> ModerationAction:
-    _check_moderator(by)
-    explanation = _validate_reason(reason, explanation)
-    if user.pk == by.pk:
-        raise ProposalError(_("You cannot moderate yourself."), "self")
-    related = {} if item is None else ({"comment": item} if isinstance(item, Comment) else {"proposal": item})
+    explanation = _check_user_action(user=user, by=by, reason=reason, explanation=explanation)
     action = _record(
         kind=ActionKind.WARN,
         reason=reason,
         explanation=explanation,
         moderator=by,
         target_user=user,
-        **related,
+        **_about(item),
     )
     _tell_author(action)
     return action
@@ -232,16 +243,12 @@ def user_warn(
 def user_suspend(
     *, user: User, by: User, reason: str, explanation: str, days: int, item: Comment | Proposal | None = None
 ) -> ModerationAction:
-    _check_moderator(by)
-    explanation = _validate_reason(reason, explanation)
-    if user.pk == by.pk:
-        raise ProposalError(_("You cannot moderate yourself."), "self")
+    explanation = _check_user_action(user=user, by=by, reason=reason, explanation=explanation)
     if not isinstance(days, int) or not 1 <= days <= SUSPENSION_MAX_DAYS:
         raise ValidationError(
             {"days": _("Suspend for between 1 and %(n)s days.") % {"n": SUSPENSION_MAX_DAYS}}
         )
     until: datetime = timezone.now() + timedelta(days=days)
-    related = {} if item is None else ({"comment": item} if isinstance(item, Comment) else {"proposal": item})
     action = _record(
         kind=ActionKind.SUSPEND,
         reason=reason,
@@ -249,7 +256,7 @@ def user_suspend(
         moderator=by,
         target_user=user,
         suspended_until=until,
-        **related,
+        **_about(item),
     )
     User.objects.filter(pk=user.pk).update(suspended_until=until)
     user.suspended_until = until
