@@ -6,6 +6,10 @@ keeps an allowlist of them, drops everything else (tags, attributes, comments), 
 It is applied once, on save, by the services that write user text; templates then mark the stored
 result safe through one documented filter and nothing else.
 
+The council's own pages (Wagtail rich text written by councillors and officers) are cleaned as they
+are rendered, by ``sanitise_page_html`` through the ``clean_richtext`` template filter, with an
+allowlist fitted to the editor's output.
+
 bleach 6.4 is no longer maintained upstream. Keeping every use of it behind this module means it can be
 swapped (for nh3, say) by changing one file, and the site's strict Content-Security-Policy (no inline
 script) stands behind it in case of a bypass.
@@ -78,6 +82,32 @@ _cleaner = bleach.Cleaner(
 )
 
 
+#: What the council's own pages may contain: the output of Wagtail's rich text editor with the
+#: features the page models allow (``cms.blocks.RICH_TEXT_FEATURES``), once its links are expanded.
+PAGE_TAGS: frozenset[str] = frozenset(
+    {"p", "br", "b", "i", "strong", "em", "h2", "h3", "h4", "ul", "ol", "li", "a"}
+)
+
+
+def _page_link_attribute(tag: str, name: str, value: str) -> bool:
+    """Links in the council's pages keep their address (relative, or a safe scheme) and title."""
+    if name == "title":
+        return True
+    if name == "href":
+        scheme = _scheme(value)
+        return scheme is None or scheme in ALLOWED_PROTOCOLS
+    return False
+
+
+_page_cleaner = bleach.Cleaner(
+    tags=PAGE_TAGS,
+    attributes={"a": _page_link_attribute},
+    protocols=ALLOWED_PROTOCOLS,
+    strip=True,
+    strip_comments=True,
+)
+
+
 def _paragraphs(text: str) -> str:
     """Text typed into a plain textarea: blank lines separate paragraphs, single newlines are line breaks."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
@@ -94,6 +124,20 @@ def sanitise_html(raw: str | None) -> str:
     # NUL and other control characters have no place in text and confuse some parsers.
     raw = "".join(ch for ch in str(raw) if ch in "\n\t" or ch >= " ")
     return _cleaner.clean(_paragraphs(raw)).strip()
+
+
+def sanitise_page_html(raw: str | None) -> str:
+    """Clean the HTML of a council page's rich text (Wagtail's, links expanded) as it is rendered.
+
+    Wagtail's editor only produces what the page's features allow, but rich text can also reach the
+    database another way (an import, a script, the API), and Wagtail renders whatever is stored. So
+    every rich text field is shown through this (the ``clean_richtext`` filter): the editor's own
+    markup passes unchanged apart from its ``data-block-key`` attributes; anything else is dropped.
+    Council links are the council's own: they are not marked as user content.
+    """
+    if not raw:
+        return ""
+    return _page_cleaner.clean(str(raw)).strip()
 
 
 _SIMPLE_BLOCKS_RE = re.compile(r"<(?!/?(p|br|strong|em|code|a)\b)[^>]*>", re.IGNORECASE)

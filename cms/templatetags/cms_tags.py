@@ -6,8 +6,21 @@ from typing import Any
 
 from django import template
 from django.core.paginator import Page
+from django.utils.safestring import SafeString, mark_safe
+from wagtail.rich_text import RichText, expand_db_html
+
+from cms.sanitiser import sanitise_page_html
 
 register = template.Library()
+
+
+@register.filter
+def clean_richtext(value: RichText | str | None) -> SafeString:
+    """A Wagtail rich text field or block, rendered: links expanded as Wagtail's ``richtext`` filter does,
+    then cleaned by ``cms.sanitiser.sanitise_page_html``. Every template uses this instead of
+    ``richtext``, which renders whatever HTML is stored."""
+    source = value.source if isinstance(value, RichText) else str(value or "")
+    return mark_safe(sanitise_page_html(expand_db_html(source)))
 
 
 @register.inclusion_tag("includes/pagination.html")
