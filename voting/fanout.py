@@ -43,7 +43,8 @@ error, a heartbeat the hub cannot send to itself, or one that does not come back
 ``HEARTBEAT_LOST_AFTER`` marks the hub as down. Once a message gets through again the hub re-joins
 its groups and pushes every local watcher a tally read afresh from the database
 (``broadcast.broadcaster.flush_now``), so clients are back on the right numbers about a second after
-the layer is. Groups are also re-joined every ``REJOIN_SECONDS`` (channels_redis expires them).
+the layer is. Groups are also re-joined periodically (channels_redis expires them): the questions'
+every ``REJOIN_SECONDS``, the others, which may number thousands, every ``GROUPS_RENEW_SECONDS``.
 
 Hubs are kept per running event loop, as the broadcaster keeps its state: a daphne worker has one
 loop; the tests start one per test, and hubs of closed loops are forgotten.
@@ -68,8 +69,11 @@ logger = logging.getLogger("townhall.live")
 HEARTBEAT_SECONDS = 0.5
 #: ... and the hub counts as cut off from the layer when none has arrived for this long.
 HEARTBEAT_LOST_AFTER = 3.0
-#: Group memberships are renewed this often (channels_redis lets them expire).
+#: Group memberships are renewed this often (channels_redis lets them expire): the questions' ...
 REJOIN_SECONDS = 60.0
+#: ... and the other groups' (a live session's, and one per signed-in browser: thousands in a big
+#: meeting), well within channels_redis's default expiry of a day.
+GROUPS_RENEW_SECONDS = 3600.0
 #: Back-off between failed receives: first wait, doubled up to the maximum.
 BACKOFF_FIRST = 0.05
 BACKOFF_MAX = 0.5
@@ -147,7 +151,7 @@ class FanoutHub:
         self._background: set[asyncio.Task] = set()
         self._recovering: asyncio.Task | None = None
         self.last_seen = time.monotonic()
-        self.last_rejoin = time.monotonic()
+        self.last_rejoin = self.last_groups_rejoin = time.monotonic()
         self.down_since: float | None = None
         self.failures = 0
         self.counts = {"broadcasts": 0, "frames": 0, "dropped": 0, "recoveries": 0, "waits": 0, "skipped": 0}
@@ -232,17 +236,20 @@ class FanoutHub:
         await self.layer.group_discard(protocol.tally_group(question_id), self.channel)
         await self.layer.group_discard(protocol.status_group(question_id), self.channel)
 
-    async def _rejoin(self) -> None:
-        """Join every watched question's groups again (after a failure, and every REJOIN_SECONDS)."""
+    async def _rejoin(self, *, groups: bool = True) -> None:
+        """Join every watched question's groups again, and with ``groups`` the other groups too (after
+        a failure all of them; periodically the other groups only every GROUPS_RENEW_SECONDS)."""
         await self._start()
         for question_id, question in list(self.questions.items()):
             if question.members:
                 await self._join(question_id)
                 question.joined = True
-        for name, entry in list(self.groups.items()):
-            if entry.members:
-                await self.layer.group_add(name, self.channel)
-                entry.joined = True
+        if groups:
+            for name, entry in list(self.groups.items()):
+                if entry.members:
+                    await self.layer.group_add(name, self.channel)
+                    entry.joined = True
+            self.last_groups_rejoin = time.monotonic()
         self.last_rejoin = time.monotonic()
 
     # Lifecycle --------------------------------------------------------------------------------
@@ -456,7 +463,7 @@ class FanoutHub:
                 self._mark_down()
             elif self.down_since is None and now - self.last_rejoin >= REJOIN_SECONDS:
                 try:
-                    await self._rejoin()
+                    await self._rejoin(groups=now - self.last_groups_rejoin >= GROUPS_RENEW_SECONDS)
                 except Exception:
                     self._mark_down()
 

@@ -540,3 +540,31 @@ async def test_after_the_layer_fails_sockets_catch_up_with_the_host_and_with_a_s
     assert members(layer.inner, protocol.session_group(session.pk)) == {hub.channel}
     await late.send_json_to({"type": "ping", "id": "still-there"})
     assert (await until(late, protocol.PONG))["id"] == "still-there"
+
+
+async def test_memberships_are_renewed_questions_often_other_groups_seldom(sockets, meeting, monkeypatch):
+    """channels_redis expires group memberships, so the hub renews them: its few question groups every
+    REJOIN_SECONDS, the other groups (one per signed-in browser: thousands) every GROUPS_RENEW_SECONDS."""
+    from tests.live.conftest import session_cookie
+    from voting import live
+
+    monkeypatch.setattr(fanout, "HEARTBEAT_SECONDS", 0.01)
+    monkeypatch.setattr(fanout, "REJOIN_SECONDS", 0.02)
+    monkeypatch.setattr(fanout, "GROUPS_RENEW_SECONDS", 1.0)
+    session, first, _ = meeting
+    await sync_to_async(live.live_session_open_question)(session=session, item=first.live_item)
+    layer = FlakyLayer()
+    channel_layers.set("default", layer)
+    resident = await sync_to_async(factories.ResidentFactory)()
+    await attendees(sockets, session, 1, [await sync_to_async(session_cookie)(resident)])
+    tally, others = protocol.tally_group(first.pk), protocol.session_group(session.pk)
+
+    async def renewals(group, at_least):
+        while layer.group_adds.count(group) < at_least:
+            await asyncio.sleep(0.01)
+        return layer.group_adds.count(group)
+
+    await asyncio.wait_for(renewals(tally, 6), timeout=5)
+    assert layer.group_adds.count(others) == 1  # joined once, not yet renewed
+    await asyncio.wait_for(renewals(others, 2), timeout=5)  # and renewed once its time comes
+    assert layer.group_adds.count(tally) > 10
