@@ -20,6 +20,7 @@ socket has no channel of its own (``channel_layer_alias``).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import time
 from importlib import import_module
@@ -42,6 +43,64 @@ def _session_still_signed_in(session_key: str | None, user_id: int) -> bool:
     if str(store.get(SESSION_KEY, "")) != str(user_id):
         return False
     return get_user_model().objects.filter(pk=user_id, is_active=True).exists()
+
+
+def _sessions_that_exist(keys: list[str]) -> set[str]:
+    """Which of these browser sessions still exist (signing out deletes one): a query per 500 keys with
+    the database-backed session stores, one lookup per key with any other."""
+    from django.utils import timezone
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    if not hasattr(store, "get_model_class"):
+        return {key for key in keys if store().exists(key)}
+    model, now, found = store.get_model_class(), timezone.now(), set()
+    for start in range(0, len(keys), 500):
+        found.update(
+            model.objects.filter(session_key__in=keys[start : start + 500], expire_date__gt=now).values_list(
+                "session_key", flat=True
+            )
+        )
+    return found
+
+
+class SessionRecheck:
+    """After the channel layer recovers, every signed-in socket of a worker asks at once whether its
+    browser session signed out meanwhile. Asked one by one, thousands of queries would queue on the
+    worker's database thread ahead of votes and snapshots; here the questions asked in one pass of the
+    event loop are answered together (``_sessions_that_exist``)."""
+
+    _pending: dict[asyncio.AbstractEventLoop, dict[str, asyncio.Future[bool]]] = {}
+
+    @classmethod
+    async def still_exists(cls, session_key: str) -> bool:
+        loop = asyncio.get_running_loop()
+        pending = cls._pending.get(loop)
+        if pending is None:
+            cls._pending = {lp: p for lp, p in cls._pending.items() if not lp.is_closed()}
+            pending = cls._pending[loop] = {}
+            loop.call_soon(cls._answer, loop)
+        answer = pending.get(session_key)
+        if answer is None:
+            answer = pending[session_key] = loop.create_future()
+        return await asyncio.shield(answer)
+
+    @classmethod
+    def _answer(cls, loop: asyncio.AbstractEventLoop) -> None:
+        pending = cls._pending.pop(loop, {})
+
+        async def answer() -> None:
+            try:
+                found = await database_sync_to_async(_sessions_that_exist)(list(pending))
+            except Exception as exc:
+                for future in pending.values():
+                    if not future.done():
+                        future.set_exception(exc)
+                return
+            for key, future in pending.items():
+                if not future.done():
+                    future.set_result(key in found)
+
+        loop.create_task(answer(), context=contextvars.Context())
 
 
 def _question_view(question_id: int, user) -> dict[str, Any] | None:
@@ -338,10 +397,10 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
     async def fanout_recovered(self, event: dict) -> None:
         """The channel layer was down and may have lost events for ``event["group"]``: a signed-out
         session's socket closes now rather than at its next vote."""
-        mine = self.signed_in and self.session_key and event["group"] == protocol.auth_group(self.session_key)
-        if not mine:
+        key = self.session_key
+        if not (self.signed_in and key and event["group"] == protocol.auth_group(key)):
             return
-        if not await database_sync_to_async(_session_still_signed_in)(self.session_key, self.user.pk):
+        if not await SessionRecheck.still_exists(key):
             await self.close(code=protocol.CLOSE_SIGNED_OUT)
 
 

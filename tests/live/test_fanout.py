@@ -568,3 +568,27 @@ async def test_memberships_are_renewed_questions_often_other_groups_seldom(socke
     assert layer.group_adds.count(others) == 1  # joined once, not yet renewed
     await asyncio.wait_for(renewals(others, 2), timeout=5)  # and renewed once its time comes
     assert layer.group_adds.count(tally) > 10
+
+
+async def test_after_a_recovery_signed_in_sockets_check_their_sessions_together(live_db, monkeypatch):
+    """Thousands of signed-in sockets re-checking their sessions one query each would queue on the
+    worker's database thread; asked in the same pass of the event loop they share one lookup."""
+    from django.contrib.sessions.models import Session
+
+    from tests.live.conftest import session_cookie
+    from voting import consumers
+
+    residents = [await sync_to_async(factories.ResidentFactory)() for _ in range(3)]
+    keys = [await sync_to_async(session_cookie)(r) for r in residents]
+    await sync_to_async(Session.objects.filter(session_key=keys[1]).delete)()  # signed out meanwhile
+    lookups = []
+    real = consumers._sessions_that_exist
+
+    def counted(asked):
+        lookups.append(sorted(asked))
+        return real(asked)
+
+    monkeypatch.setattr(consumers, "_sessions_that_exist", counted)
+    answers = await asyncio.gather(*(consumers.SessionRecheck.still_exists(k) for k in [*keys, keys[0]]))
+    assert answers == [True, False, True, True]
+    assert lookups == [sorted(keys)]
