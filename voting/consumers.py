@@ -23,6 +23,7 @@ import asyncio
 import contextvars
 import functools
 import time
+from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
@@ -63,34 +64,36 @@ def _sessions_that_exist(keys: list[str]) -> set[str]:
     return found
 
 
-class SessionRecheck:
-    """After the channel layer recovers, every signed-in socket of a worker asks at once whether its
-    browser session signed out meanwhile. Asked one by one, thousands of queries would queue on the
-    worker's database thread ahead of votes and snapshots; here the questions asked in one pass of the
-    event loop are answered together (``_sessions_that_exist``)."""
+class OnePassBatch:
+    """Lookups asked in the same pass of the event loop, answered together by one call of ``fetch``
+    (a function of the keys, run on the database thread, returning a value for each key it knows).
 
-    _pending: dict[asyncio.AbstractEventLoop, dict[str, asyncio.Future[bool]]] = {}
+    After the channel layer recovers, every socket of a worker is told at once; thousands of sockets
+    each reading the database on their own would queue thousands of queries on the worker's database
+    thread, ahead of votes and snapshots. Through a batch they cost one call."""
 
-    @classmethod
-    async def still_exists(cls, session_key: str) -> bool:
+    def __init__(self, fetch: Callable[[list[Any]], dict[Any, Any]]):
+        self.fetch = fetch
+        self._pending: dict[asyncio.AbstractEventLoop, dict[Any, asyncio.Future[Any]]] = {}
+
+    async def get(self, key: Any) -> Any:
         loop = asyncio.get_running_loop()
-        pending = cls._pending.get(loop)
+        pending = self._pending.get(loop)
         if pending is None:
-            cls._pending = {lp: p for lp, p in cls._pending.items() if not lp.is_closed()}
-            pending = cls._pending[loop] = {}
-            loop.call_soon(cls._answer, loop)
-        answer = pending.get(session_key)
+            self._pending = {lp: p for lp, p in self._pending.items() if not lp.is_closed()}
+            pending = self._pending[loop] = {}
+            loop.call_soon(self._answer, loop)
+        answer = pending.get(key)
         if answer is None:
-            answer = pending[session_key] = loop.create_future()
-        return await asyncio.shield(answer)
+            answer = pending[key] = loop.create_future()
+        return await asyncio.shield(answer)  # one waiter leaving does not cancel the others' answer
 
-    @classmethod
-    def _answer(cls, loop: asyncio.AbstractEventLoop) -> None:
-        pending = cls._pending.pop(loop, {})
+    def _answer(self, loop: asyncio.AbstractEventLoop) -> None:
+        pending = self._pending.pop(loop, {})
 
         async def answer() -> None:
             try:
-                found = await database_sync_to_async(_sessions_that_exist)(list(pending))
+                found = await database_sync_to_async(self.fetch)(list(pending))
             except Exception as exc:
                 for future in pending.values():
                     if not future.done():
@@ -98,9 +101,28 @@ class SessionRecheck:
                 return
             for key, future in pending.items():
                 if not future.done():
-                    future.set_result(key in found)
+                    future.set_result(found.get(key))
 
         loop.create_task(answer(), context=contextvars.Context())
+
+
+def _session_existence(keys: list[str]) -> dict[str, bool]:
+    found = _sessions_that_exist(keys)
+    return {key: key in found for key in keys}
+
+
+#: Whether browser sessions still exist (after a recovery: a sign-out may have been missed).
+session_exists = OnePassBatch(lambda keys: _session_existence(keys))
+
+
+def _session_states(codes: list[str]) -> dict[str, Any]:
+    from voting.live import session_state
+
+    return {code: session_state(code=code) for code in codes}
+
+
+#: Live sessions' states by code (after a recovery: the host may have moved on).
+session_states = OnePassBatch(lambda codes: _session_states(codes))
 
 
 def _question_view(question_id: int, user) -> dict[str, Any] | None:
@@ -388,20 +410,26 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
     async def relay_event(self, event: dict) -> None:
         """The hub's way in for the events of the groups this socket joined (``dispatch`` runs the
         handler its type names, in turn with this socket's other handlers)."""
-        if event.get("group") in self.groups_joined:
+        if event.get("group") not in self.groups_joined:
+            return
+        if event["type"] == fanout.EVENT_RECOVERED:
+            await self.recovered(event)
+        else:
             await self.dispatch(event)
 
     async def auth_signed_out(self, event: dict) -> None:
         await self.close(code=protocol.CLOSE_SIGNED_OUT)
 
-    async def fanout_recovered(self, event: dict) -> None:
+    async def recovered(self, event: dict) -> None:
         """The channel layer was down and may have lost events for ``event["group"]``: a signed-out
-        session's socket closes now rather than at its next vote."""
+        session's socket closes now rather than at its next vote. The lookup is made before taking
+        this socket's turn, so that every socket of the worker asks in the same pass (``OnePassBatch``)."""
         key = self.session_key
         if not (self.signed_in and key and event["group"] == protocol.auth_group(key)):
             return
-        if not await SessionRecheck.still_exists(key):
-            await self.close(code=protocol.CLOSE_SIGNED_OUT)
+        if not await session_exists.get(key):
+            async with self.handling:
+                await self.close(code=protocol.CLOSE_SIGNED_OUT)
 
 
 class QuestionConsumer(LiveConsumerBase):
@@ -437,16 +465,17 @@ class LiveSessionConsumer(LiveConsumerBase):
             return None
         return self.question_id
 
-    async def fanout_recovered(self, event: dict) -> None:
+    async def recovered(self, event: dict) -> None:
         """The host may have moved on while the channel layer was down: read the session again."""
-        await super().fanout_recovered(event)
+        await super().recovered(event)
         if event["group"] != protocol.session_group(self.state["session"]):
             return
-        from voting.live import session_state
-
-        state = await database_sync_to_async(session_state)(code=self.state["code"])
-        if state is not None and state != self.state:
-            await self.session_broadcast({"type": protocol.EVENT_SESSION, "state": state})
+        state = await session_states.get(self.state["code"])
+        if state is None:
+            return
+        async with self.handling:
+            if state != self.state:
+                await self.session_broadcast({"type": protocol.EVENT_SESSION, "state": state})
 
     async def session_broadcast(self, event: dict) -> None:
         """The host opened, closed or moved on: follow the session's current question."""

@@ -505,7 +505,9 @@ async def test_an_event_for_another_group_reaches_nobody(sockets, meeting, in_me
     assert await socket.receive_nothing(timeout=0.3)
 
 
-async def test_after_the_layer_fails_sockets_catch_up_with_the_host_and_with_a_sign_out(sockets, meeting):
+async def test_after_the_layer_fails_sockets_catch_up_with_the_host_and_with_a_sign_out(
+    sockets, meeting, monkeypatch
+):
     """Redis restarts while the host moves on and while a resident signs out: both events are lost.
     Once the layer is back, the attendees are on the host's question and the signed-out socket is
     closed, within 2 s; no socket was closed for the layer failing."""
@@ -531,6 +533,20 @@ async def test_after_the_layer_fails_sockets_catch_up_with_the_host_and_with_a_s
     assert late.accepted
     assert (await until(late, protocol.SESSION))["payload"]["question"] == first.pk
 
+    from voting import consumers
+
+    reads = []
+    real_states = consumers._session_states
+    monkeypatch.setattr(consumers, "_session_states", lambda codes: reads.append(codes) or real_states(codes))
+    rounds = []  # the hub may need more than one recovery round; each tells every socket
+    real_relay = hub.relay_event
+
+    def relay_event(event):
+        if event["type"] == fanout.EVENT_RECOVERED and event["group"] == protocol.session_group(session.pk):
+            rounds.append(event)
+        real_relay(event)
+
+    monkeypatch.setattr(hub, "relay_event", relay_event)
     layer.up()
     state = await until(visitor, protocol.SESSION, timeout=2)
     assert state["payload"]["question"] == first.pk and state["payload"]["accepting"] is True
@@ -540,6 +556,7 @@ async def test_after_the_layer_fails_sockets_catch_up_with_the_host_and_with_a_s
     assert members(layer.inner, protocol.session_group(session.pk)) == {hub.channel}
     await late.send_json_to({"type": "ping", "id": "still-there"})
     assert (await until(late, protocol.PONG))["id"] == "still-there"
+    assert reads == [[session.code]] * len(rounds)  # three sockets in the session, one read a round
 
 
 async def test_memberships_are_renewed_questions_often_other_groups_seldom(sockets, meeting, monkeypatch):
@@ -589,6 +606,6 @@ async def test_after_a_recovery_signed_in_sockets_check_their_sessions_together(
         return real(asked)
 
     monkeypatch.setattr(consumers, "_sessions_that_exist", counted)
-    answers = await asyncio.gather(*(consumers.SessionRecheck.still_exists(k) for k in [*keys, keys[0]]))
+    answers = await asyncio.gather(*(consumers.session_exists.get(k) for k in [*keys, keys[0]]))
     assert answers == [True, False, True, True]
     assert lookups == [sorted(keys)]
