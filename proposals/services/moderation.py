@@ -136,6 +136,17 @@ def _check_user_action(*, user: User, by: User, reason: str, explanation: str) -
     return explanation
 
 
+def _check_item_action(
+    *, item: Comment | Proposal, by: User, reason: str, explanation: str
+) -> tuple[str, Comment | Proposal]:
+    """What hiding and restoring both check; returns the cleaned explanation and the item, read again
+    and locked for the rest of the transaction."""
+    _check_moderator(by)
+    explanation = _validate_reason(reason, explanation)
+    model = type(item) if isinstance(item, Comment) else Proposal
+    return explanation, model.objects.select_for_update().get(pk=item.pk)
+
+
 def _check_moderator(by: User) -> None:
     _require("proposals.moderate", by, None, _("Only moderators can do this."))
 
@@ -153,10 +164,7 @@ def _validate_reason(reason: str, explanation: str) -> str:
 
 @transaction.atomic
 def item_hide(*, item: Comment | Proposal, by: User, reason: str, explanation: str) -> ModerationAction:
-    _check_moderator(by)
-    explanation = _validate_reason(reason, explanation)
-    model = type(item) if isinstance(item, Comment) else Proposal
-    item = model.objects.select_for_update().get(pk=item.pk)
+    explanation, item = _check_item_action(item=item, by=by, reason=reason, explanation=explanation)
     is_comment = isinstance(item, Comment)
     if (is_comment and item.state != CommentState.VISIBLE) or (not is_comment and item.is_hidden):
         raise ProposalError(_("This is not visible, so it cannot be hidden."), "not_visible")
@@ -180,10 +188,7 @@ def item_hide(*, item: Comment | Proposal, by: User, reason: str, explanation: s
 
 @transaction.atomic
 def item_restore(*, item: Comment | Proposal, by: User, reason: str, explanation: str) -> ModerationAction:
-    _check_moderator(by)
-    explanation = _validate_reason(reason, explanation)
-    model = type(item) if isinstance(item, Comment) else Proposal
-    item = model.objects.select_for_update().get(pk=item.pk)
+    explanation, item = _check_item_action(item=item, by=by, reason=reason, explanation=explanation)
     is_comment = isinstance(item, Comment)
     if (is_comment and item.state != CommentState.HIDDEN) or (not is_comment and not item.is_hidden):
         raise ProposalError(_("This is not hidden, so there is nothing to restore."), "not_hidden")
