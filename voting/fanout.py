@@ -74,6 +74,8 @@ REJOIN_SECONDS = 60.0
 #: ... and the other groups' (a live session's, and one per signed-in browser: thousands in a big
 #: meeting), well within channels_redis's default expiry of a day.
 GROUPS_RENEW_SECONDS = 3600.0
+#: How many of those group joins are in flight at once.
+REJOIN_AT_ONCE = 100
 #: Back-off between failed receives: first wait, doubled up to the maximum.
 BACKOFF_FIRST = 0.05
 BACKOFF_MAX = 0.5
@@ -245,12 +247,19 @@ class FanoutHub:
                 await self._join(question_id)
                 question.joined = True
         if groups:
-            for name, entry in list(self.groups.items()):
-                if entry.members:
-                    await self.layer.group_add(name, self.channel)
-                    entry.joined = True
-            self.last_groups_rejoin = time.monotonic()
+            await self._rejoin_groups()
         self.last_rejoin = time.monotonic()
+
+    async def _rejoin_groups(self) -> None:
+        """Join the other groups again, up to ``REJOIN_AT_ONCE`` at a time (a big meeting has one per
+        signed-in browser: one after the other, thousands of round trips to Redis would take seconds)."""
+        entries = [(name, entry) for name, entry in self.groups.items() if entry.members]
+        for start in range(0, len(entries), REJOIN_AT_ONCE):
+            batch = entries[start : start + REJOIN_AT_ONCE]
+            await asyncio.gather(*(self.layer.group_add(name, self.channel) for name, _ in batch))
+            for _, entry in batch:
+                entry.joined = True
+        self.last_groups_rejoin = time.monotonic()
 
     # Lifecycle --------------------------------------------------------------------------------
     async def _start(self) -> None:
@@ -468,10 +477,11 @@ class FanoutHub:
                     self._mark_down()
 
     async def _recover(self) -> None:
-        """The layer works again: re-join, then bring every local watcher back to the database's tally."""
+        """The layer works again: re-join, bring every local watcher back to the database's tally, then
+        re-join the other groups (there may be thousands: the tallies go first) and tell their members."""
         failures = self.failures
         try:
-            await self._rejoin()
+            await self._rejoin(groups=False)
             for question_id in list(self.questions):
                 payload = await broadcast.broadcaster.flush_now(question_id)
                 if payload is None:
@@ -488,6 +498,7 @@ class FanoutHub:
                     self.relay_status(
                         {"type": protocol.EVENT_STATUS, "question": question_id, "open": payload["open"]}
                     )
+            await self._rejoin_groups()
             for name in list(self.groups):
                 self.relay_event({"type": EVENT_RECOVERED, "group": name})
         except Exception:

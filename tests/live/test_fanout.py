@@ -547,6 +547,14 @@ async def test_after_the_layer_fails_sockets_catch_up_with_the_host_and_with_a_s
         real_relay(event)
 
     monkeypatch.setattr(hub, "relay_event", relay_event)
+    joins_before, joins_at_delivery = len(layer.group_adds), []
+    real_deliver = hub.deliver_tally
+
+    async def deliver_tally(event):
+        joins_at_delivery.append(len(layer.group_adds))
+        await real_deliver(event)
+
+    monkeypatch.setattr(hub, "deliver_tally", deliver_tally)
     layer.up()
     state = await until(visitor, protocol.SESSION, timeout=2)
     assert state["payload"]["question"] == first.pk and state["payload"]["accepting"] is True
@@ -557,6 +565,12 @@ async def test_after_the_layer_fails_sockets_catch_up_with_the_host_and_with_a_s
     await late.send_json_to({"type": "ping", "id": "still-there"})
     assert (await until(late, protocol.PONG))["id"] == "still-there"
     assert reads == [[session.code]] * len(rounds)  # three sockets in the session, one read a round
+    # The tally was pushed before the session's and the sign-out groups were joined again (a big
+    # meeting has thousands of them), the question's own groups before it.
+    before_the_tally = layer.group_adds[joins_before : joins_at_delivery[0]]
+    assert protocol.tally_group(first.pk) in before_the_tally
+    assert protocol.session_group(session.pk) not in before_the_tally
+    assert protocol.session_group(session.pk) in layer.group_adds[joins_at_delivery[0] :]
 
 
 async def test_memberships_are_renewed_questions_often_other_groups_seldom(sockets, meeting, monkeypatch):
