@@ -112,7 +112,7 @@ def _session_existence(keys: list[str]) -> dict[str, bool]:
 
 
 #: Whether browser sessions still exist (after a recovery: a sign-out may have been missed).
-session_exists = OnePassBatch(lambda keys: _session_existence(keys))
+session_exists = OnePassBatch(_session_existence)
 
 
 def _session_states(codes: list[str]) -> dict[str, Any]:
@@ -122,7 +122,7 @@ def _session_states(codes: list[str]) -> dict[str, Any]:
 
 
 #: Live sessions' states by code (after a recovery: the host may have moved on).
-session_states = OnePassBatch(lambda codes: _session_states(codes))
+session_states = OnePassBatch(_session_states)
 
 
 def _question_view(question_id: int, user) -> dict[str, Any] | None:

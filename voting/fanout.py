@@ -345,7 +345,7 @@ class FanoutHub:
             await self.deliver_tally(event)
         elif kind == protocol.EVENT_STATUS:
             self.relay_status(event)
-        elif kind != EVENT_HEARTBEAT and event.get("group") in self.groups:
+        elif event.get("group") in self.groups:  # heartbeats name no group
             self.relay_event(event)
 
     async def deliver_tally(self, event: dict[str, Any]) -> None:

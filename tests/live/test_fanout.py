@@ -536,8 +536,10 @@ async def test_after_the_layer_fails_sockets_catch_up_with_the_host_and_with_a_s
     from voting import consumers
 
     reads = []
-    real_states = consumers._session_states
-    monkeypatch.setattr(consumers, "_session_states", lambda codes: reads.append(codes) or real_states(codes))
+    real_states = consumers.session_states.fetch
+    monkeypatch.setattr(
+        consumers.session_states, "fetch", lambda codes: reads.append(codes) or real_states(codes)
+    )
     rounds = []  # the hub may need more than one recovery round; each tells every socket
     real_relay = hub.relay_event
 
@@ -613,13 +615,13 @@ async def test_after_a_recovery_signed_in_sockets_check_their_sessions_together(
     keys = [await sync_to_async(session_cookie)(r) for r in residents]
     await sync_to_async(Session.objects.filter(session_key=keys[1]).delete)()  # signed out meanwhile
     lookups = []
-    real = consumers._sessions_that_exist
+    real = consumers.session_exists.fetch
 
     def counted(asked):
         lookups.append(sorted(asked))
         return real(asked)
 
-    monkeypatch.setattr(consumers, "_sessions_that_exist", counted)
+    monkeypatch.setattr(consumers.session_exists, "fetch", counted)
     answers = await asyncio.gather(*(consumers.session_exists.get(k) for k in [*keys, keys[0]]))
     assert answers == [True, False, True, True]
     assert lookups == [sorted(keys)]
