@@ -75,7 +75,10 @@ def flag_create(*, reporter: User, item: Comment | Proposal, reason: str, note: 
 SUSPENSION_MAX_DAYS = 365
 
 
-def _record(**fields: Any) -> ModerationAction:
+def _record(*, item: Comment | Proposal | None = None, **fields: Any) -> ModerationAction:
+    """Save a moderation action; about ``item`` (and its author, unless told who) when given one."""
+    if item is not None:
+        fields = {"target_user": item.author, **fields, **_about(item)}
     action = ModerationAction(**fields)
     action.full_clean()
     action.save()
@@ -173,8 +176,7 @@ def item_hide(*, item: Comment | Proposal, by: User, reason: str, explanation: s
         reason=reason,
         explanation=explanation,
         moderator=by,
-        target_user=item.author,
-        **_about(item),
+        item=item,
     )
     if is_comment:
         _count(item, -1)
@@ -197,8 +199,7 @@ def item_restore(*, item: Comment | Proposal, by: User, reason: str, explanation
         reason=reason,
         explanation=explanation,
         moderator=by,
-        target_user=item.author,
-        **_about(item),
+        item=item,
     )
     if is_comment:
         Comment.objects.filter(pk=item.pk).update(state=CommentState.VISIBLE, hidden_by_action=None)
@@ -220,8 +221,7 @@ def flags_dismiss(*, item: Comment | Proposal, by: User, explanation: str) -> Mo
         reason=ActionReason.NO_BREACH,
         explanation=explanation,
         moderator=by,
-        target_user=item.author,
-        **_about(item),
+        item=item,
     )
     _resolve_flags(item, FlagOutcome.DISMISSED)
     return action
@@ -238,7 +238,7 @@ def user_warn(
         explanation=explanation,
         moderator=by,
         target_user=user,
-        **_about(item),
+        item=item,
     )
     _tell_author(action)
     return action
@@ -261,7 +261,7 @@ def user_suspend(
         moderator=by,
         target_user=user,
         suspended_until=until,
-        **_about(item),
+        item=item,
     )
     User.objects.filter(pk=user.pk).update(suspended_until=until)
     user.suspended_until = until
