@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Collection
 from typing import Any
 
@@ -122,26 +123,26 @@ class ProtocolError(Exception):
         self.message = message
 
 
-def json_depth(text: str) -> int:
-    """How deep the JSON in ``text`` nests (brackets inside strings do not count)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+#: For ``bytes.translate``: braces become square brackets (only the depth matters here) ...
+_AS_SQUARE = bytes.maketrans(b"{}", b"[]")
+#: ... and every other byte goes.
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def nests_deeper_than(text: str, limit: int) -> bool:
+    """Whether the JSON in ``text`` nests deeper than ``limit``, measured before it is parsed.
+
+    Done with string operations written in C, not a loop over the characters: strings are dropped,
+    then everything but brackets, then each pass removes the innermost empty pairs. If pairs are still
+    being removed after ``limit`` passes, it is deeper. (Brackets that no longer pair up are not JSON:
+    the parser refuses those.)"""
+    brackets = _STRINGS.sub("", text).encode().translate(_AS_SQUARE, _NOT_BRACKETS)
+    for _ in range(limit):
+        if not brackets:
+            return False
+        brackets = brackets.replace(b"[]", b"")
+    return b"[]" in brackets
 
 
 def parse(
@@ -150,12 +151,15 @@ def parse(
     """Turn a frame into a message dict with one of ``types``, or raise ``ProtocolError``."""
     if text is None:
         raise ProtocolError(E_BAD_MESSAGE, "Send text frames containing JSON.")
-    # Counting brackets is cheap; only a frame with many is measured properly.
-    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and json_depth(text) > MAX_JSON_DEPTH:
-        raise ProtocolError(E_TOO_DEEP, f"Messages may nest at most {MAX_JSON_DEPTH} levels deep.")
+    too_deep = ProtocolError(E_TOO_DEEP, f"Messages may nest at most {MAX_JSON_DEPTH} levels deep.")
+    # Counting brackets is cheap; only a frame with many is measured.
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and nests_deeper_than(text, MAX_JSON_DEPTH):
+        raise too_deep
     try:
         message = json.loads(text)
-    except (ValueError, RecursionError):
+    except RecursionError:  # unpaired brackets past the parser's recursion limit
+        raise too_deep from None
+    except ValueError:
         raise ProtocolError(E_BAD_JSON, "The message is not valid JSON.") from None
     if not isinstance(message, dict):
         raise ProtocolError(E_BAD_JSON, "The message must be a JSON object.")

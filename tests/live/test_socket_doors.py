@@ -82,9 +82,17 @@ async def test_deeply_nested_json_under_the_size_limit_gets_an_error_frame(socke
 
 
 def test_nesting_is_measured_outside_strings():
-    assert protocol.json_depth('{"a": "[[[[[[[[[[[[[[[[", "b": ["\\"[["]}') == 2
-    assert protocol.json_depth("[[[]], {}]") == 3
+    assert not protocol.nests_deeper_than('{"a": "[[[[[[[[[[[[[[[[", "b": ["\\"[["]}', 2)
+    assert protocol.nests_deeper_than('{"a": "]]", "b": [[{"c": "}"}]]}', 3)
+    assert not protocol.nests_deeper_than("[[[]], {}, [[[]]]]", 4)
+    assert protocol.nests_deeper_than("[[[]], {}, [[[[]]]]]", 4)
     assert protocol.parse('{"type": "ping", "id": "[[[[[[[[[[[[[[[[[[[[[["}', None)["id"].startswith("[")
+    with pytest.raises(protocol.ProtocolError) as refused:
+        protocol.parse('{"type": "ping", "payload": {"x": ' + "[" * 9 + "]" * 9 + "}}", None)
+    assert refused.value.code == protocol.E_TOO_DEEP
+    with pytest.raises(protocol.ProtocolError) as refused:
+        protocol.parse("[" * 30, None)  # unbalanced: not JSON at all
+    assert refused.value.code == protocol.E_BAD_JSON
 
 
 # Close codes ----------------------------------------------------------------------------------------
