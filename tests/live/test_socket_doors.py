@@ -53,6 +53,29 @@ async def test_a_socket_to_a_malformed_or_unknown_path_is_refused_at_the_handsha
     assert communicator.close_code == protocol.CLOSE_NOT_FOUND
 
 
+def _hostile_socket_paths() -> list[str]:
+    """Every websocket route with a parameter, generated from the routing, with each parameter set to
+    each hostile value the HTTP routes are probed with (tests/security/test_hostile_urls.py)."""
+    from config.routing import websocket_urlpatterns
+    from tests.security.test_hostile_urls import HOSTILE, PARAMETER, _fill
+
+    routes = [str(route.pattern) for route in websocket_urlpatterns if "<" in str(route.pattern)]
+    assert routes, "the websocket routing has no parameterised routes"
+    return [
+        _fill(route, value, match.group("name"))
+        for route in routes
+        for match in PARAMETER.finditer(route)
+        for value in HOSTILE.values()
+    ]
+
+
+async def test_every_parameterised_socket_route_refuses_hostile_parameters_at_the_handshake(sockets, live_db):
+    for path in _hostile_socket_paths():
+        communicator = await sockets(path)  # the communicator decodes %00, as servers do
+        assert not communicator.accepted, path
+        assert communicator.close_code == protocol.CLOSE_NOT_FOUND, path
+
+
 async def test_a_live_session_code_is_found_whatever_its_case(sockets, question):
     session = await sync_to_async(lambda: question.live_item.session)()
     communicator = await sockets(f"/ws/live/{session.code.lower()}/")
