@@ -5,5 +5,5 @@ from consultations import views
 app_name = "consultations"
 
 urlpatterns = [
-    path("<int:page_id>/ask-for-a-wider-say/", views.escalation_request, name="escalate"),
+    path("<id:page_id>/ask-for-a-wider-say/", views.escalation_request, name="escalate"),
 ]

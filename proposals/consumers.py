@@ -1,15 +1,18 @@
-"""The moderators' live feed of new flags. Holds no rules: it asks ``proposals.moderate``."""
+"""The moderators' live feed of new flags. Holds no rules: it asks ``proposals.moderate``.
+
+Built on the common ground of every Townhall socket (``voting.sockets.ProtocolConsumer``): the
+envelope, the limits, and closing when its moderator signs out or may no longer be signed in.
+"""
 
 from __future__ import annotations
 
-import json
-
 import rules
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils.translation import gettext as _
 
 from proposals import live
+from voting import protocol
+from voting.sockets import ProtocolConsumer
 
 
 @database_sync_to_async
@@ -17,39 +20,18 @@ def _may_moderate(user) -> bool:
     return bool(user is not None and user.is_authenticated and rules.has_perm("proposals.moderate", user))
 
 
-class ModerationConsumer(AsyncWebsocketConsumer):
-    joined = False
+class ModerationConsumer(ProtocolConsumer):
+    handlers = {protocol.PING: "on_ping"}
 
     async def connect(self) -> None:
+        self.start_protocol()
         await self.accept()
-        if not await _may_moderate(self.scope.get("user")):
-            await self.send_json(
-                live.error("forbidden", _("Only signed-in moderators can follow new flags."))
-            )
-            await self.close(code=live.CLOSE_FORBIDDEN)
+        if not await _may_moderate(self.user):
+            await self.send_error(live.E_FORBIDDEN, _("Only signed-in moderators can follow new flags."))
+            await self.close(code=protocol.CLOSE_FORBIDDEN)
             return
-        await self.channel_layer.group_add(live.GROUP, self.channel_name)
-        self.joined = True
-
-    async def disconnect(self, code: int) -> None:
-        if self.joined:
-            await self.channel_layer.group_discard(live.GROUP, self.channel_name)
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        try:
-            message = json.loads(text_data or "")
-        except (TypeError, ValueError):
-            message = None
-        if not isinstance(message, dict):
-            await self.send_json(live.error("bad_json", _("Messages must be JSON objects.")))
-            return
-        if message.get("type") == "ping":
-            await self.send_json(live.envelope(live.PONG, message.get("id")))
-            return
-        await self.send_json(live.error("unknown_type", _("Unknown message type.")))
+        await self.join_sign_in_groups()
+        await self.join(live.GROUP)
 
     async def moderation_flag(self, event: dict) -> None:
-        await self.send_json(live.envelope(live.FLAG_CREATED, event["id"], event["payload"]))
-
-    async def send_json(self, content: dict) -> None:
-        await self.send(text_data=json.dumps(content))
+        await self.send(text_data=protocol.frame(live.FLAG_CREATED, event["payload"], id=event["id"]))

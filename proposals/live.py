@@ -1,14 +1,11 @@
-"""Live moderation: the group, the message types and the broadcast. One module, so both ends agree.
+"""Live moderation: the group, the message type and the broadcast of new flags.
 
-Envelope: ``{"type": ..., "id": ..., "payload": {...}}``. Errors: ``{"type": "error", "code": ...,
-"message": ...}`` with these codes:
-
-- ``forbidden``: the connection is not from a signed-in moderator (sent, then the socket closes 4403);
-- ``bad_json``: a message that is not a JSON object;
-- ``unknown_type``: a message type the server does not know.
-
-Client messages: ``{"type": "ping", "id": <anything>}`` is answered with ``{"type": "pong", "id": ...}``.
-The database stays the truth: a missed message costs a moderator nothing but a refresh of the queue.
+The socket speaks the live protocol (``voting.protocol``, documented in
+``docs/websocket-protocol.md``): the same envelope, error codes, limits and sign-out behaviour as the
+live-tally sockets. Besides those, it sends ``flag.created`` for each new flag, and refuses anyone
+who may not moderate with a ``forbidden`` error and close code ``4403``. Its only client message is
+``ping``. The database stays the truth: a missed message costs a moderator nothing but a refresh of
+the queue.
 """
 
 from __future__ import annotations
@@ -18,20 +15,10 @@ from channels.layers import get_channel_layer
 
 GROUP = "moderation"
 FLAG_CREATED = "flag.created"
-PONG = "pong"
-ERROR = "error"
-CLOSE_FORBIDDEN = 4403
+E_FORBIDDEN = "forbidden"
 
 #: The channel-layer event type; Channels calls the consumer's ``moderation_flag`` handler.
 EVENT_FLAG = "moderation.flag"
-
-
-def envelope(type_: str, id_, payload: dict | None = None) -> dict:
-    return {"type": type_, "id": id_, "payload": payload or {}}
-
-
-def error(code: str, message: str) -> dict:
-    return {"type": ERROR, "code": code, "message": message}
 
 
 def broadcast_flag(*, flag_id: int, payload: dict) -> None:
@@ -39,4 +26,6 @@ def broadcast_flag(*, flag_id: int, payload: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    async_to_sync(layer.group_send)(GROUP, {"type": EVENT_FLAG, "id": flag_id, "payload": payload})
+    async_to_sync(layer.group_send)(
+        GROUP, {"type": EVENT_FLAG, "group": GROUP, "id": flag_id, "payload": payload}
+    )

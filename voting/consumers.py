@@ -6,9 +6,9 @@ form POST, send. The database stays the truth: a snapshot is sent on connect and
 tally updates carry sequence numbers so a client that misses one asks again.
 
 Origin is checked by ``AllowedHostsOriginValidator`` and the user comes from the session cookie
-(``AuthMiddlewareStack``), both in ``config/asgi.py``. Signing out closes the browser session's
-sockets (``voting.live.close_sockets_of_session`` on ``user_logged_out``), and a socket re-checks its
-session before a vote at least every ``SESSION_RECHECK_SECONDS``.
+(``AuthMiddlewareStack``), both in ``config/asgi.py``. The envelope, the limits and signing out
+(a sign-out, a password change or a deactivation closes the person's sockets) are common to every
+Townhall socket: ``voting.sockets.ProtocolConsumer``.
 
 Tally and status updates do not come through each socket's own channel: the worker's fan-out hub
 (``voting.fanout``) holds one channel-layer subscription per question for all the sockets watching
@@ -19,100 +19,13 @@ socket has no channel of its own (``channel_layer_alias``).
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-import functools
 import time
-from collections.abc import Callable
-from importlib import import_module
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 
 from voting import batching, broadcast, fanout, protocol
-from voting.protocol import ProtocolError
-
-
-def _session_still_signed_in(session_key: str | None, user_id: int) -> bool:
-    from django.contrib.auth import SESSION_KEY, get_user_model
-
-    if not session_key:
-        return False
-    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
-    if str(store.get(SESSION_KEY, "")) != str(user_id):
-        return False
-    return get_user_model().objects.filter(pk=user_id, is_active=True).exists()
-
-
-def _sessions_that_exist(keys: list[str]) -> set[str]:
-    """Which of these browser sessions still exist (signing out deletes one): a query per 500 keys with
-    the database-backed session stores, one lookup per key with any other."""
-    from django.utils import timezone
-
-    store = import_module(settings.SESSION_ENGINE).SessionStore
-    if not hasattr(store, "get_model_class"):
-        return {key for key in keys if store().exists(key)}
-    model, now, found = store.get_model_class(), timezone.now(), set()
-    for start in range(0, len(keys), 500):
-        found.update(
-            model.objects.filter(session_key__in=keys[start : start + 500], expire_date__gt=now).values_list(
-                "session_key", flat=True
-            )
-        )
-    return found
-
-
-class OnePassBatch:
-    """Lookups asked in the same pass of the event loop, answered together by one call of ``fetch``
-    (a function of the keys, run on the database thread, returning a value for each key it knows).
-
-    After the channel layer recovers, every socket of a worker is told at once; thousands of sockets
-    each reading the database on their own would queue thousands of queries on the worker's database
-    thread, ahead of votes and snapshots. Through a batch they cost one call."""
-
-    def __init__(self, fetch: Callable[[list[Any]], dict[Any, Any]]):
-        self.fetch = fetch
-        self._pending: dict[asyncio.AbstractEventLoop, dict[Any, asyncio.Future[Any]]] = {}
-
-    async def get(self, key: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        pending = self._pending.get(loop)
-        if pending is None:
-            self._pending = {lp: p for lp, p in self._pending.items() if not lp.is_closed()}
-            pending = self._pending[loop] = {}
-            loop.call_soon(self._answer, loop)
-        answer = pending.get(key)
-        if answer is None:
-            answer = pending[key] = loop.create_future()
-        return await asyncio.shield(answer)  # one waiter leaving does not cancel the others' answer
-
-    def _answer(self, loop: asyncio.AbstractEventLoop) -> None:
-        pending = self._pending.pop(loop, {})
-
-        async def answer() -> None:
-            try:
-                found = await database_sync_to_async(self.fetch)(list(pending))
-            except Exception as exc:
-                for future in pending.values():
-                    if not future.done():
-                        future.set_exception(exc)
-                return
-            for key, future in pending.items():
-                if not future.done():
-                    future.set_result(found.get(key))
-
-        loop.create_task(answer(), context=contextvars.Context())
-
-
-def _session_existence(keys: list[str]) -> dict[str, bool]:
-    found = _sessions_that_exist(keys)
-    return {key: key in found for key in keys}
-
-
-#: Whether browser sessions still exist (after a recovery: a sign-out may have been missed).
-session_exists = OnePassBatch(_session_existence)
+from voting.sockets import OnePassBatch, ProtocolConsumer
 
 
 def _session_states(codes: list[str]) -> dict[str, Any]:
@@ -136,28 +49,15 @@ def _question_view(question_id: int, user) -> dict[str, Any] | None:
     return {"question": question.pk, "visible": bool(results_visible_to(question=question, user=user))}
 
 
-class TokenBucket:
-    def __init__(self, rate: float = protocol.RATE_PER_SECOND, burst: int = protocol.RATE_BURST):
-        self.rate, self.capacity = rate, float(burst)
-        self.tokens, self.updated = float(burst), time.monotonic()
+class LiveConsumerBase(ProtocolConsumer):
+    """What every live socket does on top of the protocol's common ground: tally delivery, snapshots
+    and votes."""
 
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
-
-
-class LiveConsumerBase(AsyncWebsocketConsumer):
-    """What every live socket does: limits, errors, auth checks, tally delivery and snapshots."""
-
-    #: No channel of its own: every event a live socket needs reaches it through its worker's fan-out
-    #: hub. Channels opens a channel (and a task waiting on it) only when this alias names a configured
-    #: layer; ``None`` names none.
-    channel_layer_alias = None  # type: ignore[assignment]
+    handlers = {
+        protocol.PING: "on_ping",
+        protocol.SNAPSHOT_REQUEST: "on_snapshot_request",
+        protocol.VOTE: "on_vote",
+    }
 
     question_id: int | None = None
     visible: bool = False
@@ -173,31 +73,14 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
         self.frame_send = scope.get(fanout.SERVER_SEND) or send
         return await super().__call__(scope, receive, send)
 
-    @functools.cached_property
-    def handling(self) -> asyncio.Lock:
-        return asyncio.Lock()
-
-    async def dispatch(self, message: dict) -> None:
-        """One handler at a time, as Channels runs them; the status events the fan-out hub relays from
-        its own task (``relay_status``) wait their turn too."""
-        async with self.handling:
-            await super().dispatch(message)
-
     # Connection ----------------------------------------------------------------------------------
     async def connect(self) -> None:
-        self.user = self.scope.get("user")
-        self.bucket = TokenBucket()
-        self.refused_in_a_row = 0
+        self.start_protocol()
         self.last_seq: tuple[str, int] | None = None
-        self.groups_joined: set[str] = set()
-        self.session_checked_at = time.monotonic()
         if not await self.setup():
             await self.close(code=protocol.CLOSE_NOT_FOUND)
             return
-        session = self.scope.get("session")
-        self.session_key = getattr(session, "session_key", None)
-        if self.signed_in and self.session_key:
-            await self.join(protocol.auth_group(self.session_key))
+        await self.join_sign_in_groups()
         await self.accept()
         await self.after_accept()
 
@@ -205,30 +88,13 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
         if self.watched is not None:
             await fanout.unwatch(self, self.watched)
             self.watched = None
-        for group in list(self.groups_joined):
-            await fanout.unsubscribe(self, group)
-        self.groups_joined.clear()
+        await super().disconnect(code)
 
     async def setup(self) -> bool:
         raise NotImplementedError
 
     async def after_accept(self) -> None:
         await self.send_snapshot(max_age=1.0)
-
-    @property
-    def signed_in(self) -> bool:
-        return bool(self.user is not None and self.user.is_authenticated)
-
-    async def join(self, group: str) -> None:
-        """Subscribe to a group's events through the worker's hub (see ``relay_event``)."""
-        if group not in self.groups_joined:
-            await fanout.subscribe(self, group)
-            self.groups_joined.add(group)
-
-    async def leave(self, group: str) -> None:
-        if group in self.groups_joined:
-            await fanout.unsubscribe(self, group)
-            self.groups_joined.discard(group)
 
     async def watch_question(self, question_id: int | None) -> bool:
         """Watch a question's status, and its tally when this person may see it.
@@ -257,44 +123,6 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
         return True
 
     # Frames in -------------------------------------------------------------------------------------
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
-        if size > protocol.MAX_FRAME_BYTES:
-            await self.send(
-                text_data=protocol.error_frame(
-                    protocol.E_TOO_LARGE, f"Messages may be at most {protocol.MAX_FRAME_BYTES} bytes."
-                )
-            )
-            await self.close(code=protocol.CLOSE_TOO_LARGE)
-            return
-        if not self.bucket.take():
-            self.refused_in_a_row += 1
-            if self.refused_in_a_row >= protocol.FLOOD_CLOSE_AFTER:
-                await self.close(code=protocol.CLOSE_POLICY)
-                return
-            if self.refused_in_a_row == 1 or self.refused_in_a_row % 10 == 0:
-                await self.send(
-                    text_data=protocol.error_frame(
-                        protocol.E_RATE_LIMITED, "Too many messages: slow down and try again in a moment."
-                    )
-                )
-            return
-        self.refused_in_a_row = 0
-        try:
-            message = protocol.parse(text_data, bytes_data)
-        except ProtocolError as exc:
-            await self.send(text_data=protocol.error_frame(exc.code, exc.message))
-            return
-        handler = {
-            protocol.PING: self.on_ping,
-            protocol.SNAPSHOT_REQUEST: self.on_snapshot_request,
-            protocol.VOTE: self.on_vote,
-        }[message["type"]]
-        await handler(message)
-
-    async def on_ping(self, message: dict) -> None:
-        await self.send(text_data=protocol.frame(protocol.PONG, id=message["id"]))
-
     async def on_snapshot_request(self, message: dict) -> None:
         await self.send_snapshot(max_age=0.0, msg_id=message["id"], recheck=True)
 
@@ -303,12 +131,11 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
         if not self.signed_in:
             await self.send_error(protocol.E_NOT_SIGNED_IN, "Sign in to vote.", msg_id)
             return
-        if time.monotonic() - self.session_checked_at > protocol.SESSION_RECHECK_SECONDS:
-            if not await database_sync_to_async(_session_still_signed_in)(self.session_key, self.user.pk):
-                await self.send_error(protocol.E_NOT_SIGNED_IN, "You have signed out.", msg_id)
-                await self.close(code=protocol.CLOSE_SIGNED_OUT)
-                return
-            self.session_checked_at = time.monotonic()
+        recheck_due = time.monotonic() - self.session_checked_at > protocol.SESSION_RECHECK_SECONDS
+        if recheck_due and not await self.still_signed_in():
+            await self.send_error(protocol.E_NOT_SIGNED_IN, "You have signed out.", msg_id)
+            await self.close(code=protocol.CLOSE_SIGNED_OUT)
+            return
         question_id = self.vote_target(message["payload"])
         if question_id is None:
             await self.send_error(protocol.E_NO_OPEN_QUESTION, "No question is open for voting.", msg_id)
@@ -334,9 +161,6 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
 
     def vote_target(self, payload: dict) -> int | None:
         return self.question_id
-
-    async def send_error(self, code: str, message: str, msg_id: Any = None) -> None:
-        await self.send(text_data=protocol.error_frame(code, message, id=msg_id))
 
     # Frames out ------------------------------------------------------------------------------------
     async def send_snapshot(self, *, max_age: float, msg_id: Any = None, recheck: bool = False) -> None:
@@ -406,30 +230,6 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
             return  # the tally update that caused this event carries the new state
         await self.watch_question(self.question_id)  # closing may have made the results public
         await self.send_snapshot(max_age=5.0)
-
-    async def relay_event(self, event: dict) -> None:
-        """The hub's way in for the events of the groups this socket joined (``dispatch`` runs the
-        handler its type names, in turn with this socket's other handlers)."""
-        if event.get("group") not in self.groups_joined:
-            return
-        if event["type"] == fanout.EVENT_RECOVERED:
-            await self.recovered(event)
-        else:
-            await self.dispatch(event)
-
-    async def auth_signed_out(self, event: dict) -> None:
-        await self.close(code=protocol.CLOSE_SIGNED_OUT)
-
-    async def recovered(self, event: dict) -> None:
-        """The channel layer was down and may have lost events for ``event["group"]``: a signed-out
-        session's socket closes now rather than at its next vote. The lookup is made before taking
-        this socket's turn, so that every socket of the worker asks in the same pass (``OnePassBatch``)."""
-        key = self.session_key
-        if not (self.signed_in and key and event["group"] == protocol.auth_group(key)):
-            return
-        if not await session_exists.get(key):
-            async with self.handling:
-                await self.close(code=protocol.CLOSE_SIGNED_OUT)
 
 
 class QuestionConsumer(LiveConsumerBase):

@@ -15,10 +15,12 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Prefetch
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -54,18 +56,57 @@ def _on_tally_changed(sender: Any, question_id: int, seq: int | None = None, **k
         logger.exception("Could not schedule the tally broadcast of question %s", question_id)
 
 
+def _tell_sockets(group: str, event_type: str) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, {"type": event_type, "group": group})
+    except Exception:  # a lost event costs a socket open until its next vote's re-check
+        logger.exception("Could not tell the sockets of %s", group)
+
+
 @receiver(user_logged_out, dispatch_uid="townhall-live-signed-out")
 def close_sockets_of_session(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     """Signing out closes the websockets opened with that browser session."""
     session_key = getattr(getattr(request, "session", None), "session_key", None)
-    layer = get_channel_layer()
-    if not session_key or layer is None:
+    if session_key:
+        _tell_sockets(protocol.auth_group(session_key), protocol.EVENT_SIGNED_OUT)
+
+
+#: The account fields that decide whether a browser session stays signed in.
+SIGN_IN_FIELDS = frozenset({"password", "is_active"})
+
+
+@receiver(pre_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="townhall-live-sign-in-change")
+def _note_sign_in_change(
+    sender: Any, instance: Any, raw: bool = False, update_fields: Any = None, **kw: Any
+) -> None:
+    """Before an account is saved: note whether its password changes or it is deactivated (a save of
+    other fields only, such as ``last_login`` at sign-in, costs nothing)."""
+    instance._townhall_sign_in_changed = False
+    if raw or instance.pk is None or (update_fields is not None and not SIGN_IN_FIELDS & set(update_fields)):
         return
-    try:
-        group = protocol.auth_group(session_key)
-        async_to_sync(layer.group_send)(group, {"type": protocol.EVENT_SIGNED_OUT, "group": group})
-    except Exception:
-        logger.exception("Could not close the sockets of a signed-out session")
+    before = sender._default_manager.filter(pk=instance.pk).values("password", "is_active").first()
+    instance._townhall_sign_in_changed = before is not None and (
+        before["password"] != instance.password or (before["is_active"] and not instance.is_active)
+    )
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="townhall-live-sign-in-changed")
+def close_sockets_on_sign_in_change(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A password change or a deactivation makes every socket of the person re-check its session once
+    committed: those of sessions no longer valid close (``voting.sockets.ProtocolConsumer``)."""
+    if getattr(instance, "_townhall_sign_in_changed", False):
+        instance._townhall_sign_in_changed = False
+        group = protocol.user_group(instance.pk)
+        transaction.on_commit(lambda: _tell_sockets(group, protocol.EVENT_AUTH_CHANGED))
+
+
+@receiver(post_delete, sender=settings.AUTH_USER_MODEL, dispatch_uid="townhall-live-account-deleted")
+def close_sockets_of_deleted_account(sender: Any, instance: Any, **kwargs: Any) -> None:
+    group = protocol.user_group(instance.pk)
+    transaction.on_commit(lambda: _tell_sockets(group, protocol.EVENT_AUTH_CHANGED))
 
 
 def _announce(session: LiveSession) -> None:

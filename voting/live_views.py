@@ -317,9 +317,9 @@ def live_qr(request: HttpRequest, code: str) -> HttpResponse:
 urlpatterns = [
     path("live/", live_index, name="live_index"),
     path("live/start/", live_create, name="live_create"),
-    path("live/<str:code>/", live_session, name="live_session"),
-    path("live/<str:code>/vote/", live_vote, name="live_vote"),
-    path("live/<str:code>/host/", live_host, name="live_host"),
-    path("live/<str:code>/present/", live_present, name="live_present"),
-    path("live/<str:code>/qr.svg", live_qr, name="live_qr"),
+    path("live/<code:code>/", live_session, name="live_session"),
+    path("live/<code:code>/vote/", live_vote, name="live_vote"),
+    path("live/<code:code>/host/", live_host, name="live_host"),
+    path("live/<code:code>/present/", live_present, name="live_present"),
+    path("live/<code:code>/qr.svg", live_qr, name="live_qr"),
 ]

@@ -1,11 +1,14 @@
-"""Websocket routes of this app."""
+"""Websocket routes of this app.
 
-from django.urls import path, re_path
+The converters (``cms/converters.py``) match only what could exist: any other path falls through to
+the last route of ``config.routing``, which refuses it at the handshake.
+"""
+
+from django.urls import path
 
 from voting import consumers
 
 websocket_urlpatterns: list = [
-    path("ws/questions/<int:question_id>/", consumers.QuestionConsumer.as_asgi()),
-    # Any code reaches the consumer, which refuses unknown ones (a routing error would be a server error).
-    re_path(r"^ws/live/(?P<code>[^/]{1,64})/$", consumers.LiveSessionConsumer.as_asgi()),
+    path("ws/questions/<id:question_id>/", consumers.QuestionConsumer.as_asgi()),
+    path("ws/live/<code:code>/", consumers.LiveSessionConsumer.as_asgi()),
 ]

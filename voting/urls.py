@@ -5,8 +5,8 @@ from voting import views
 app_name = "voting"
 
 urlpatterns = [
-    path("questions/<int:pk>/", views.question_detail, name="question"),
-    path("questions/<int:pk>/results/", views.results, name="results"),
+    path("questions/<id:pk>/", views.question_detail, name="question"),
+    path("questions/<id:pk>/results/", views.results, name="results"),
 ]
 
 # Live sessions (council meetings): voting/live_views.py

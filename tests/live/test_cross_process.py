@@ -447,3 +447,31 @@ async def test_restarting_redis_mid_vote_loses_no_acknowledged_ballot(live_db, o
     finally:
         for worker in workers:
             worker.stop()
+
+
+async def test_a_password_change_closes_the_persons_sockets_on_every_worker(workers, open_question):
+    """The notice goes to the person's group, as a sign-out goes to the browser session's: each worker's
+    hub hands it to its sockets of that person, which find their sessions' password hash stale."""
+    path = f"/ws/questions/{open_question.pk}/"
+    resident = await sync_to_async(factories.ResidentFactory)()
+    cookie = await sync_to_async(session_cookie)(resident)
+    opened = [await _connect(worker.url(path), cookie) for worker in workers]
+    bystander = await _connect(workers[0].url(path))
+    try:
+        for ws in (*opened, bystander):
+            await _next(ws, protocol.SNAPSHOT)
+
+        def change_password():
+            resident.set_password("a new passphrase after a breach")
+            resident.save()
+
+        await sync_to_async(change_password)()
+        for ws in opened:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await _next(ws, protocol.PONG)
+            assert closed.value.rcvd.code == protocol.CLOSE_SIGNED_OUT
+        await bystander.send(json.dumps({"type": "ping", "id": "still-here"}))
+        assert (await _next(bystander, protocol.PONG))["id"] == "still-here"
+    finally:
+        for ws in (*opened, bystander):
+            await ws.close()

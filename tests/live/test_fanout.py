@@ -605,23 +605,28 @@ async def test_memberships_are_renewed_questions_often_other_groups_seldom(socke
 
 async def test_after_a_recovery_signed_in_sockets_check_their_sessions_together(live_db, monkeypatch):
     """Thousands of signed-in sockets re-checking their sessions one query each would queue on the
-    worker's database thread; asked in the same pass of the event loop they share one lookup."""
+    worker's database thread; asked in the same pass of the event loop they share one lookup. A
+    session that signed out, or whose password hash is stale, is signed in as nobody."""
     from django.contrib.sessions.models import Session
 
     from tests.live.conftest import session_cookie
-    from voting import consumers
+    from voting import sockets
 
-    residents = [await sync_to_async(factories.ResidentFactory)() for _ in range(3)]
+    residents = [await sync_to_async(factories.ResidentFactory)() for _ in range(4)]
     keys = [await sync_to_async(session_cookie)(r) for r in residents]
     await sync_to_async(Session.objects.filter(session_key=keys[1]).delete)()  # signed out meanwhile
+    residents[3].password = "changed elsewhere, without any signal"
+    await sync_to_async(type(residents[3]).objects.filter(pk=residents[3].pk).update)(
+        password=residents[3].password
+    )
     lookups = []
-    real = consumers.session_exists.fetch
+    real = sockets.signed_in_as.fetch
 
     def counted(asked):
         lookups.append(sorted(asked))
         return real(asked)
 
-    monkeypatch.setattr(consumers.session_exists, "fetch", counted)
-    answers = await asyncio.gather(*(consumers.session_exists.get(k) for k in [*keys, keys[0]]))
-    assert answers == [True, False, True, True]
+    monkeypatch.setattr(sockets.signed_in_as, "fetch", counted)
+    answers = await asyncio.gather(*(sockets.signed_in_as.get(k) for k in [*keys, keys[0]]))
+    assert answers == [residents[0].pk, None, residents[2].pk, None, residents[0].pk]
     assert lookups == [sorted(keys)]
