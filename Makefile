@@ -31,6 +31,9 @@ assets: $(STAMPS)/npm
 	npx --no-install sass --quiet --no-source-map --style=compressed --load-path=node_modules \
 		static_src/scss/townhall.scss static/css/townhall.css
 	cp node_modules/govuk-frontend/dist/govuk/all.bundle.js static/govuk/govuk-frontend.bundle.js
+	# The bundle ends with a sourceMappingURL comment: the manifest storage of production settings
+	# rewrites it and fails collectstatic unless the map it names sits beside the bundle.
+	cp node_modules/govuk-frontend/dist/govuk/all.bundle.js.map static/govuk/all.bundle.js.map
 	rm -rf static/govuk/assets && cp -r node_modules/govuk-frontend/dist/govuk/assets static/govuk/assets
 
 migrate: install
