@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMPS := .make-stamps
 
-.PHONY: run test test-unit test-browser install assets migrate demo lint check bench clean
+.PHONY: run test test-unit test-browser install assets migrate demo lint check bench clean chromium
 
 $(STAMPS):
 	@mkdir -p $(STAMPS)
@@ -49,9 +49,14 @@ run: install assets migrate
 	@echo "Townhall is running at http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
+# The browser journeys need Debian's chromium: installed when missing (as root, or with sudo), or
+# make stops here with a one-line instruction, before installing or running anything.
+chromium:
+	@scripts/ensure_chromium.sh
+
 # Unit, service and websocket tests first; then browser journeys in their own process
 # (Playwright's sync API and async tests do not share a process well).
-test: install assets
+test: chromium install assets
 	$(BIN)/python -m pytest -m "not browser" -q
 	$(BIN)/python -m pytest -m browser -q
 
