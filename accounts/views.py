@@ -32,14 +32,15 @@ def register(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:profile")
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = services.user_register(
+        # The same answer whether or not the address has an account (its owner is emailed instead).
+        services.registration_submit(
             email=form.cleaned_data["email"],
             display_name=form.cleaned_data["display_name"],
             postcode=form.cleaned_data["postcode"],
             password=form.cleaned_data["password"],
             base_url=_base_url(request),
         )
-        request.session["registered_email"] = user.email
+        request.session["registered_email"] = form.cleaned_data["email"]
         return redirect("accounts:check_email")
     status = 400 if form.errors else 200
     return render(request, "accounts/register.html", {"form": form}, status=status)
