@@ -228,7 +228,11 @@ def check_socket(run: Run, port: int, question_id: int) -> None:
     sock = socket.create_connection(("127.0.0.1", port), timeout=10)
     try:
         with connect(
-            f"ws://{PUBLIC_HOST}{path}", sock=sock, origin=f"https://{PUBLIC_HOST}", open_timeout=10
+            f"ws://{PUBLIC_HOST}{path}",
+            sock=sock,
+            origin=f"https://{PUBLIC_HOST}",
+            additional_headers={"X-Forwarded-Proto": "https"},
+            open_timeout=10,
         ) as ws:
             first = json.loads(ws.recv(timeout=10))
             ws.send(json.dumps({"type": "ping", "id": "smoke"}))
