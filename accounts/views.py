@@ -87,7 +87,17 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
+    """Sign out (POST only) and show "You have signed out", unless a safe ``next`` says where to go.
+
+    Django's view redirects to the sign-out URL itself when ``next`` is missing or refused (another
+    site's address), and that URL answers GET with 405. Here both render the signed-out page.
+    """
+
     template_name = "accounts/logged_out.html"
+
+    def get_default_redirect_url(self) -> str:
+        # The request's own URL makes Django's view render the template instead of redirecting.
+        return self.request.get_full_path()
 
 
 @login_required

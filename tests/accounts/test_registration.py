@@ -1,6 +1,7 @@
 """Registration, email confirmation, sign-in and profile: the happy paths and every bad input."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 import time_machine
@@ -300,6 +301,27 @@ def test_five_wrong_passwords_lock_the_account_out_for_that_address(client):
         LOGIN, {"username": "sian@example.org", "password": "correct horse battery staple"}
     )
     assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"])
+def test_signing_out_with_a_refused_next_shows_the_signed_out_page(client, home_page, next_url):
+    client.force_login(factories.ResidentFactory())
+    response = client.post(reverse("accounts:logout") + "?" + urlencode({"next": next_url}), follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain == []
+    assert "You have signed out" in response.content.decode()
+    assert "evil.example" not in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_signing_out_with_a_safe_next_goes_there(client, home_page):
+    client.force_login(factories.ResidentFactory())
+    response = client.post(reverse("accounts:logout") + "?next=/consultations/")
+    assert response.status_code == 302
+    assert response["Location"] == "/consultations/"
     assert "_auth_user_id" not in client.session
 
 
