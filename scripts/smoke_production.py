@@ -193,6 +193,8 @@ def check_page(run: Run, check: Check) -> None:
         location = headers.get("location", "")
         if check.redirect_to and not urlsplit(location).path.startswith(check.redirect_to):
             run.fail(f"{check.path} redirected to {location!r}, expected {check.redirect_to}")
+        elif urlsplit(location).path.startswith("/static/"):
+            check_static(run, location)
         return
     if "text/html" not in headers.get("content-type", ""):
         return
