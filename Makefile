@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMPS := .make-stamps
 
-.PHONY: run test test-unit test-browser install assets migrate demo lint check bench clean
+.PHONY: run test test-unit test-browser install assets migrate demo lint check bench clean chromium
 
 $(STAMPS):
 	@mkdir -p $(STAMPS)
@@ -31,6 +31,9 @@ assets: $(STAMPS)/npm
 	npx --no-install sass --quiet --no-source-map --style=compressed --load-path=node_modules \
 		static_src/scss/townhall.scss static/css/townhall.css
 	cp node_modules/govuk-frontend/dist/govuk/all.bundle.js static/govuk/govuk-frontend.bundle.js
+	# The bundle ends with a sourceMappingURL comment: the manifest storage of production settings
+	# rewrites it and fails collectstatic unless the map it names sits beside the bundle.
+	cp node_modules/govuk-frontend/dist/govuk/all.bundle.js.map static/govuk/all.bundle.js.map
 	rm -rf static/govuk/assets && cp -r node_modules/govuk-frontend/dist/govuk/assets static/govuk/assets
 
 migrate: install
@@ -46,9 +49,14 @@ run: install assets migrate
 	@echo "Townhall is running at http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
+# The browser journeys need Debian's chromium: installed when missing (as root, or with sudo), or
+# make stops here with a one-line instruction, before installing or running anything.
+chromium:
+	@scripts/ensure_chromium.sh
+
 # Unit, service and websocket tests first; then browser journeys in their own process
 # (Playwright's sync API and async tests do not share a process well).
-test: install assets
+test: chromium install assets
 	$(BIN)/python -m pytest -m "not browser" -q
 	$(BIN)/python -m pytest -m browser -q
 

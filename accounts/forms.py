@@ -67,13 +67,9 @@ class RegistrationForm(GovukFormMixin, forms.Form):
         return _clean_display_name(self.cleaned_data["display_name"])
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError(
-                _("An account already uses this email address. Sign in, or reset your password."),
-                code="duplicate_email",
-            )
-        return email
+        # Whether an account already uses the address is never said here: the page would tell anyone
+        # who has an account. accounts.services.registration_submit emails the address's owner instead.
+        return self.cleaned_data["email"].strip().lower()
 
     def clean_postcode(self) -> str:
         postcode, _ward = _clean_postcode(self.cleaned_data["postcode"])

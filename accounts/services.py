@@ -8,10 +8,11 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -67,6 +68,65 @@ def user_register(*, email: str, display_name: str, postcode: str, password: str
     roles.grant(user, roles.RESIDENT)
     transaction.on_commit(lambda: _send_verification_email(user, base_url))
     return user
+
+
+def _send_account_exists_email(user: User, base_url: str) -> None:
+    base = base_url.rstrip("/")
+    context = {
+        "user": user,
+        "sign_in": base + reverse("accounts:login"),
+        "reset": base + reverse("accounts:password_reset"),
+    }
+    send_mail(
+        subject=_("You already have a Townhall account"),
+        message=render_to_string("accounts/email/account_exists.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+def _account_for(email: str) -> User | None:
+    return User.objects.filter(email__iexact=email).first()
+
+
+@transaction.atomic
+def registration_submit(
+    *, email: str, display_name: str, postcode: str, password: str, base_url: str
+) -> None:
+    """Register a resident, answering the same whether or not the address already has an account.
+
+    The page after the form never says which addresses have accounts; the address's owner is told by
+    email instead. A new address gets an account and its confirmation link. An address with a
+    confirmed account gets an email saying so, with links to sign in and to reset the password; one
+    with an unconfirmed account gets a fresh confirmation link. The existing account is never changed
+    (its password stays its own). The password is hashed either way, so the answer takes about as long.
+    """
+    email = email.strip().lower()
+    existing = _account_for(email)
+    if existing is None:
+        try:
+            with transaction.atomic():
+                user_register(
+                    email=email,
+                    display_name=display_name,
+                    postcode=postcode,
+                    password=password,
+                    base_url=base_url,
+                )
+            return
+        except (ValidationError, IntegrityError):
+            # Registered by another request after the look-up: its uniqueness check or the database's
+            # constraint refused this one. Anything else stays an error.
+            existing = _account_for(email)
+            if existing is None:
+                raise
+    else:
+        make_password(password)
+    owner = existing
+    if owner.email_verified_at is None:
+        transaction.on_commit(lambda: _send_verification_email(owner, base_url))
+    else:
+        transaction.on_commit(lambda: _send_account_exists_email(owner, base_url))
 
 
 def verification_resend(*, email: str, base_url: str) -> None:

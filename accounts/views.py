@@ -32,14 +32,15 @@ def register(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:profile")
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = services.user_register(
+        # The same answer whether or not the address has an account (its owner is emailed instead).
+        services.registration_submit(
             email=form.cleaned_data["email"],
             display_name=form.cleaned_data["display_name"],
             postcode=form.cleaned_data["postcode"],
             password=form.cleaned_data["password"],
             base_url=_base_url(request),
         )
-        request.session["registered_email"] = user.email
+        request.session["registered_email"] = form.cleaned_data["email"]
         return redirect("accounts:check_email")
     status = 400 if form.errors else 200
     return render(request, "accounts/register.html", {"form": form}, status=status)
@@ -86,7 +87,17 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
+    """Sign out (POST only) and show "You have signed out", unless a safe ``next`` says where to go.
+
+    Django's view redirects to the sign-out URL itself when ``next`` is missing or refused (another
+    site's address), and that URL answers GET with 405. Here both render the signed-out page.
+    """
+
     template_name = "accounts/logged_out.html"
+
+    def get_default_redirect_url(self) -> str:
+        # The request's own URL makes Django's view render the template instead of redirecting.
+        return self.request.get_full_path()
 
 
 @login_required

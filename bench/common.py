@@ -100,6 +100,9 @@ def bench_env(database_url: str, redis_url: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": HOST,
+        # The load generator talks to each worker's own port with one Origin for all of them, where
+        # browsers would reach every worker through one load balancer (one origin).
+        "CSRF_TRUSTED_ORIGINS": f"http://{HOST}",
         "SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,

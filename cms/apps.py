@@ -13,3 +13,7 @@ class CmsConfig(AppConfig):
 
         for name, converter in CONVERTERS.items():
             register_converter(converter, name)
+
+        from cms import admin_scripts
+
+        admin_scripts.install()

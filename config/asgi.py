@@ -1,8 +1,8 @@
 """ASGI entry point: HTTP goes to Django, websockets to the Channels consumers.
 
-Websocket connections must come from an allowed host (Origin checked) and carry the session, so
-consumers know who is connected. ``KeepServerSend`` hands the tally fan-out the server's own ``send``
-(``voting.fanout``).
+Websocket connections must come from the site's own origin (scheme, host and port: ``config.origin``)
+and carry the session, so consumers know who is connected. ``KeepServerSend`` hands the tally fan-out
+the server's own ``send`` (``voting.fanout``).
 """
 
 import gc
@@ -15,8 +15,8 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from config.origin import SameOriginValidator  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from voting.fanout import KeepServerSend  # noqa: E402
 
@@ -24,7 +24,7 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": KeepServerSend(
-            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+            SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

@@ -87,7 +87,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "cms.middleware.ContentSecurityPolicyMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Turns a rate limit hit (django-ratelimit's Ratelimited) into the 429 page of RATELIMIT_VIEW.
     "django_ratelimit.middleware.RatelimitMiddleware",
@@ -259,10 +259,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # Content-Security-Policy: no inline script anywhere on the public site, no inline style, no
-# plug-ins, no framing. A sanitiser bypass therefore cannot run. Wagtail's admin still needs
-# inline script, so it is excluded here and served with its own policy by cms.middleware.
+# plug-ins, no framing. A sanitiser bypass therefore cannot run. Wagtail's admin gets its own policy
+# below (cms.middleware chooses it for pages under the admin's URL).
 CONTENT_SECURITY_POLICY = {
-    "EXCLUDE_URL_PREFIXES": ["/admin/", "/django-admin/"],
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
@@ -274,6 +273,24 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [SELF],
         "form-action": [SELF],
         "frame-ancestors": [NONE],
+    },
+}
+
+# The Wagtail admin's policy: the public one, loosened only where the admin's own pages need it. Its
+# stylesheet draws one image from a data: URL, and the image uploader previews files through blob:
+# URLs; the page preview frames the site's own pages. Wagtail's inline scripts are gone (cms.admin_scripts).
+ADMIN_CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [SELF],
     },
 }
 

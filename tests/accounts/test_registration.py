@@ -1,6 +1,7 @@
 """Registration, email confirmation, sign-in and profile: the happy paths and every bad input."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 import time_machine
@@ -90,13 +91,86 @@ def test_a_malformed_postcode_is_refused(client, council_ward):
     )
 
 
-def test_a_duplicate_email_is_refused_whatever_its_case(client, council_ward):
+def _check_email_page(client, response, email):
+    """The page a registration lands on, with the address it names taken out."""
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:check_email")
+    html = client.get(response["Location"]).content.decode()
+    assert email in html
+    return html.replace(email, "ADDRESS")
+
+
+def test_registering_an_address_that_has_an_account_looks_the_same_and_emails_its_owner(
+    client, council_ward, django_capture_on_commit_callbacks
+):
+    owner = factories.ResidentFactory(email="gwen@example.org", display_name="Gwen")
+    owner.set_password("the owner's own password")
+    owner.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        taken = client.post(REGISTER, {**GOOD, "email": "GWEN@example.ORG"})
+    taken_page = _check_email_page(client, taken, "gwen@example.org")
+    client.session.flush()
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh = client.post(REGISTER, {**GOOD, "email": "newcomer@example.org"})
+    fresh_page = _check_email_page(client, fresh, "newcomer@example.org")
+
+    assert taken_page == fresh_page
+    assert "already" not in taken_page.split("<main", 1)[1].split("If you already have an account")[0]
+    assert [m.to for m in mail.outbox] == [["gwen@example.org"], ["newcomer@example.org"]]
+    told = mail.outbox[0]
+    assert told.subject == "You already have a Townhall account"
+    assert "http://testserver/accounts/sign-in/" in told.body
+    assert "http://testserver/accounts/password-reset/" in told.body
+    assert "/accounts/verify/" not in told.body
+    assert "/accounts/verify/" in mail.outbox[1].body
+    # Nothing about the existing account changed: no second account, its password is still its own.
+    assert User.objects.filter(email__iexact="gwen@example.org").count() == 1
+    owner.refresh_from_db()
+    assert owner.display_name == "Gwen"
+    assert owner.check_password("the owner's own password")
+    assert not owner.check_password(GOOD["password"])
+
+
+def test_registering_an_address_whose_account_is_unconfirmed_sends_a_fresh_confirmation_link(
+    client, council_ward, django_capture_on_commit_callbacks
+):
+    owner = factories.ResidentFactory(email="gwen@example.org", email_verified_at=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(REGISTER, GOOD)
+    _check_email_page(client, response, "gwen@example.org")
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["gwen@example.org"]
+    link = next(line for line in mail.outbox[0].body.splitlines() if "/accounts/verify/" in line)
+    assert client.get(link.replace("http://testserver", "")).status_code == 302
+    owner.refresh_from_db()
+    assert owner.email_verified_at is not None
+    assert User.objects.count() == 1
+
+
+def test_form_errors_are_the_same_whether_or_not_the_address_has_an_account(client, council_ward):
     factories.ResidentFactory(email="gwen@example.org")
-    response = client.post(REGISTER, {**GOOD, "email": "GWEN@example.ORG"})
-    assert response.status_code == 400
-    assert error_list(response) == [
-        "An account already uses this email address. Sign in, or reset your password."
-    ]
+    weak = {**GOOD, "password": "password123", "postcode": ""}
+    taken = client.post(REGISTER, {**weak, "email": "gwen@example.org"})
+    fresh = client.post(REGISTER, {**weak, "email": "newcomer@example.org"})
+    assert taken.status_code == fresh.status_code == 400
+    assert error_list(taken) == error_list(fresh) == ["Enter your postcode", "This password is too common."]
+    assert not mail.outbox
+
+
+def test_an_address_registered_meanwhile_by_another_request_gets_the_account_exists_email(
+    client, council_ward, django_capture_on_commit_callbacks, monkeypatch
+):
+    from accounts import services
+
+    factories.ResidentFactory(email="gwen@example.org")
+    lookups = iter([None])
+    real = services._account_for
+    # The first look-up misses the account, as when another request creates it just after.
+    monkeypatch.setattr(services, "_account_for", lambda email: next(lookups, real(email)))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(REGISTER, GOOD)
+    _check_email_page(client, response, "gwen@example.org")
+    assert [m.subject for m in mail.outbox] == ["You already have a Townhall account"]
     assert User.objects.count() == 1
 
 
@@ -227,6 +301,27 @@ def test_five_wrong_passwords_lock_the_account_out_for_that_address(client):
         LOGIN, {"username": "sian@example.org", "password": "correct horse battery staple"}
     )
     assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"])
+def test_signing_out_with_a_refused_next_shows_the_signed_out_page(client, home_page, next_url):
+    client.force_login(factories.ResidentFactory())
+    response = client.post(reverse("accounts:logout") + "?" + urlencode({"next": next_url}), follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain == []
+    assert "You have signed out" in response.content.decode()
+    assert "evil.example" not in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_signing_out_with_a_safe_next_goes_there(client, home_page):
+    client.force_login(factories.ResidentFactory())
+    response = client.post(reverse("accounts:logout") + "?next=/consultations/")
+    assert response.status_code == 302
+    assert response["Location"] == "/consultations/"
     assert "_auth_user_id" not in client.session
 
 

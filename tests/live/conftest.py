@@ -44,8 +44,10 @@ async def sockets():
     are stopped."""
     opened: list[WebsocketCommunicator] = []
 
-    async def open_socket(path: str, *, cookie: str | None = None, origin=ORIGIN, connect: bool = True):
-        headers = [origin] if origin else []
+    async def open_socket(
+        path: str, *, cookie: str | None = None, origin=ORIGIN, connect: bool = True, headers=()
+    ):
+        headers = [*([origin] if origin else []), *headers]
         if cookie:
             headers.append((b"cookie", f"sessionid={cookie}".encode()))
         communicator = WebsocketCommunicator(application, path, headers=headers)

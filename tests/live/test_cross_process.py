@@ -25,6 +25,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import websockets
@@ -146,8 +147,10 @@ def open_question(live_db):
 
 async def _connect(url: str, cookie: str | None = None):
     headers = {"Cookie": f"sessionid={cookie}"} if cookie else None
+    # The page's origin is the server's own, port included (config.origin).
+    origin = "http://" + urlsplit(url).netloc
     return await websockets.connect(
-        url, origin="http://127.0.0.1", additional_headers=headers, proxy=None, open_timeout=10
+        url, origin=origin, additional_headers=headers, proxy=None, open_timeout=10
     )
 
 
