@@ -44,8 +44,13 @@ def question(live_db):
 
 async def _connect(server, path: str, cookie: str | None = None):
     headers = {"Cookie": f"sessionid={cookie}"} if cookie else None
+    # The page's origin is the server's own, port included (config.origin).
     return await websockets.connect(
-        server.url(path), origin="http://127.0.0.1", additional_headers=headers, proxy=None, open_timeout=10
+        server.url(path),
+        origin=f"http://127.0.0.1:{server.port}",
+        additional_headers=headers,
+        proxy=None,
+        open_timeout=10,
     )
 
 
