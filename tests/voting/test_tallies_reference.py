@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from fractions import Fraction
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pabutools.election import ApprovalBallot, ApprovalProfile, Cost_Sat, Instance, Project
 from pabutools.rules import greedy_utilitarian_welfare, method_of_equal_shares
@@ -26,12 +26,14 @@ from pref_voting.profiles_with_ties import ProfileWithTies
 
 from voting import tallies
 
-#: Generated elections per test. Together they take about a minute and a half on two cores.
+#: Generated elections per test. Together about a minute of CPU (two to three minutes on a busy 2-core
+#: machine). About seven in ten generated instant-runoff elections have no tie for last place and are
+#: compared (about 2,000 of 3,000).
 EXAMPLES = {
     "equal_shares": 2000,
     "equal_shares_long_completion": 200,
     "greedy": 2000,
-    "irv": 2000,
+    "irv": 3000,
     "approval": 2000,
     "score": 2000,
 }
@@ -181,7 +183,9 @@ def test_instant_runoff_matches_pref_voting_when_no_tie_for_last_place(election)
     order, ballots = election
     result = tallies.instant_runoff(ballots, order)
     if any(r["tie_break_used"] for r in result["rounds"]):
+        event("not compared: a tie for last place")
         return
+    event("compared")
     if not any(ballots):
         # Nobody ranked anything: Townhall declares no winner, pref_voting every option.
         assert result["winner"] is None
