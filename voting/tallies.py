@@ -24,6 +24,7 @@ Tie-breaking rules (documented here, named in every result as ``tie_break``, sho
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -426,36 +427,64 @@ class _MesRun:
     those caps left; one who could not has nothing. So a class's money is the share minus the caps
     of the rounds it paid in full (``paid_in``, one column per round), and every exact sum of money
     is the share times a number of voters minus a few caps times whole numbers.
+
+    The run also finds ``limit``: a share up to which a run would go exactly the same way. Every
+    amount in the run is, for shares near this one, the share times a slope plus a constant, as
+    long as the same supporters pay everything they have for each project looked at; so the
+    comparisons the run made (who pays everything, which project cannot be paid for, which is
+    cheapest) can only change where one of these lines crosses another. ``limit`` is the first such
+    crossing above the share (rounded down: it may be early, never late), and the completion skips
+    the £1 steps below it, whose counts would all be this one.
     """
 
     def __init__(self, election: _BudgetElection, share: Fraction):
         self.e = election
         self.share = mpq(share.numerator, share.denominator)
-        self.margin = _FLOAT_MARGIN * float(share)
+        self.at = float(share)
+        self.margin = _FLOAT_MARGIN * self.at
+        self.limit = math.inf
         self.caps: list[Any] = []
+        #: How fast each round's cap moves with the share.
+        self.slopes: list[Any] = []
         # Class 0 holds the voters with nothing left; everyone starts in class 1 with the share.
         self.classes = 2
         self.paid_in = np.zeros((64, len(election.candidates)), dtype=np.uint8)
         self.float_money = np.zeros(64)
-        self.float_money[1] = float(share)
+        self.float_money[1] = self.at
+        self.float_slope = np.zeros(64)
+        self.float_slope[1] = 1.0
         self.class_of = np.ones(election.distinct, dtype=np.int64)
-        #: The classes that would pay everything they have for a project, as found by ``price``.
+        #: For each project looked at: the classes that would pay everything they have for it, and
+        #: how fast its cap moves with the share.
         self.poor: dict[str, np.ndarray] = {}
+        self.cap_slope: dict[str, Any] = {}
 
     def _money(self, c: int) -> Any:
         if c == 0:
             return mpq(0)
         return self.share - sum((self.caps[j] for j in np.flatnonzero(self.paid_in[c]).tolist()), mpq(0))
 
-    def _total(self, classes: np.ndarray, counts: np.ndarray) -> Any:
-        """The exact money of ``counts`` voters in each of ``classes``."""
+    def _sums(self, classes: np.ndarray, counts: np.ndarray) -> tuple[Any, Any]:
+        """The exact money of ``counts`` voters in each of ``classes``, and how fast it moves with
+        the share."""
         counts = counts.astype(np.int64)
         held = classes != 0
         rounds = counts[held] @ self.paid_in[classes[held]]
-        total = self.share * int(counts[held].sum())
+        voters = int(counts[held].sum())
+        total = self.share * voters
+        slope = mpq(voters)
         for j in np.flatnonzero(rounds).tolist():
             total -= self.caps[j] * int(rounds[j])
-        return total
+            slope -= self.slopes[j] * int(rounds[j])
+        return total, slope
+
+    def _until(self, gap: float, rate: float) -> None:
+        """Lower ``limit`` to where a quantity now ``gap`` on the safe side, moving towards the unsafe
+        side at ``rate`` per pound of share (both already made pessimistic), reaches it."""
+        if gap <= 0:
+            self.limit = self.at
+        elif rate > 0:
+            self.limit = min(self.limit, self.at + gap / rate)
 
     def price(self, key: str) -> Any:
         """The smallest payment cap at which the project's supporters can pay for it (each paying
@@ -466,11 +495,15 @@ class _MesRun:
         present = np.flatnonzero(counts)
         counts = counts[present]
         money = self.float_money[present]
+        slope = self.float_slope[present]
         supporters = int(counts.sum())
         total = float(counts @ money)
-        if total < cost - self.margin * supporters:
-            return None
-        if total <= cost + self.margin * supporters and self._total(present, counts) < cost:
+        if total < cost - self.margin * supporters or (
+            total <= cost + self.margin * supporters and self._sums(present, counts)[0] < cost
+        ):
+            # It stays out of reach while its supporters' money stays below its cost.
+            steep = _FLOAT_MARGIN * supporters * (1 + float(np.abs(slope).max()))
+            self._until(cost - total - self.margin * supporters, float(counts @ slope) + steep)
             return None
         # Poorest first: while the equal split is more than a class has, that class pays everything
         # and the rest is split among the others. Found in floating point, then checked exactly.
@@ -483,40 +516,68 @@ class _MesRun:
         stops = np.flatnonzero(splits <= sorted_money)
         if not len(stops):
             return self._price_exact(key, present, counts)
-        poor = ranked[: stops[0]]
-        cap = (cost - self._total(present[poor], counts[poor])) / (supporters - int(counts[poor].sum()))
+        poor = np.zeros(len(present), dtype=bool)
+        poor[ranked[: stops[0]]] = True
+        cap, cap_slope = self._cap(cost, present, counts, poor)
         float_cap = float(cap)
-        is_poor = np.zeros(len(present), dtype=bool)
-        is_poor[poor] = True
         for index in np.flatnonzero(np.abs(money - float_cap) <= self.margin).tolist():
             amount = self._money(int(present[index]))
-            if (amount > cap) if is_poor[index] else (amount < cap):
+            if (amount > cap) if poor[index] else (amount < cap):
                 return self._price_exact(key, present, counts)
-        self.poor[key] = present[poor]
+        self._keep(key, present, poor, money, slope, float_cap, cap_slope)
         return cap
+
+    def _cap(self, cost: int, present: np.ndarray, counts: np.ndarray, poor: np.ndarray) -> tuple[Any, Any]:
+        paid, paid_slope = self._sums(present[poor], counts[poor])
+        left = int(counts.sum()) - int(counts[poor].sum())
+        return (cost - paid) / left, -paid_slope / left
+
+    def _keep(
+        self,
+        key: str,
+        present: np.ndarray,
+        poor: np.ndarray,
+        money: np.ndarray,
+        slope: np.ndarray,
+        float_cap: float,
+        cap_slope: Any,
+    ) -> None:
+        """Remember who pays everything, and lower ``limit`` to where that could change: where a
+        class that pays everything would have more than the cap, or one that pays the cap less."""
+        self.poor[key] = present[poor]
+        self.cap_slope[key] = cap_slope
+        towards = slope - float(cap_slope)  # how fast each class's money moves away from the cap
+        steep = _FLOAT_MARGIN * (1 + abs(float(cap_slope)) + float(np.abs(slope).max()))
+        gaps = np.where(poor, float_cap - money, money - float_cap) - self.margin
+        rates = np.where(poor, towards, -towards).clip(min=0) + steep
+        self._until(float((gaps / rates).min()) * (1 - _FLOAT_MARGIN), 1.0)
 
     def _price_exact(self, key: str, present: np.ndarray, counts: np.ndarray) -> Any:
         """The same as ``price``, every class's money computed exactly (used only near a tie)."""
         cost = self.e.costs[key]
-        pairs = sorted(
-            (self._money(c), c, int(n)) for c, n in zip(present.tolist(), counts.tolist(), strict=True)
-        )
+        pairs = sorted((self._money(c), i) for i, c in enumerate(present.tolist()))
         paid = mpq(0)
         left = int(counts.sum())
-        for index, (amount, _c, n) in enumerate(pairs):
+        for index, (amount, _i) in enumerate(pairs):
             cap = (cost - paid) / left
             if cap <= amount:
-                self.poor[key] = np.asarray([c for _a, c, _n in pairs[:index]], dtype=np.int64)
+                poor = np.zeros(len(present), dtype=bool)
+                poor[[i for _a, i in pairs[:index]]] = True
+                cap, cap_slope = self._cap(cost, present, counts, poor)
+                money = self.float_money[present]
+                self._keep(key, present, poor, money, self.float_slope[present], float(cap), cap_slope)
                 return cap
+            n = int(counts[pairs[index][1]])
             paid += n * amount
             left -= n
+        self.limit = self.at  # unaffordable by a hair: take no step for granted
         return None
 
     def fund(self, key: str, cap: Any) -> None:
         """Every supporter pays ``cap``, or everything they have if that is less (then nothing is left)."""
         column = len(self.caps)
         self.caps.append(cap)
-        float_cap = float(cap)
+        self.slopes.append(self.cap_slope[key])
         members = self.e.ballots_of[key]
         classes = self.class_of[members]
         present = np.unique(classes)
@@ -526,9 +587,11 @@ class _MesRun:
             grow = max(last, 2 * len(self.float_money)) - len(self.float_money)
             self.paid_in = np.concatenate([self.paid_in, np.zeros((grow, self.paid_in.shape[1]), np.uint8)])
             self.float_money = np.concatenate([self.float_money, np.zeros(grow)])
+            self.float_slope = np.concatenate([self.float_slope, np.zeros(grow)])
         self.paid_in[first:last] = self.paid_in[rich]
         self.paid_in[first:last, column] = 1
-        self.float_money[first:last] = self.float_money[rich] - float_cap
+        self.float_money[first:last] = self.float_money[rich] - float(cap)
+        self.float_slope[first:last] = self.float_slope[rich] - float(self.cap_slope[key])
         self.classes = last
         mapping = np.zeros(first, dtype=np.int64)
         mapping[rich] = np.arange(first, last)
@@ -539,29 +602,41 @@ class _MesRun:
         remaining = list(e.candidates)
         # A project's price per pound never falls as others are funded, so last round's price is a
         # lower bound: projects are looked at cheapest-known first and the search stops early.
-        known: dict[str, Any] = {key: mpq(1, e.votes[key]) for key in remaining}
+        # Each known price is kept with how fast it moves with the share.
+        known: dict[str, tuple[Any, Any]] = {key: (mpq(1, e.votes[key]), mpq(0)) for key in remaining}
         rounds: list[_MesRound] = []
         while remaining:
-            remaining.sort(key=lambda k: (known[k], e.tie_key(k)))
+            remaining.sort(key=lambda k: (known[k][0], e.tie_key(k)))
             best: Any = None
             tied: list[str] = []
             caps: dict[str, Any] = {}
             for key in list(remaining):
-                if best is not None and known[key] > best:
+                if best is not None and known[key][0] > best:
                     break
                 cap = self.price(key)
                 if cap is None:
                     remaining.remove(key)  # money only shrinks: it will never be affordable
                     continue
                 caps[key] = cap
-                known[key] = cap / e.costs[key]
-                if best is None or known[key] < best:
-                    best, tied = known[key], [key]
-                elif known[key] == best:
+                known[key] = (cap / e.costs[key], self.cap_slope[key] / e.costs[key])
+                if best is None or known[key][0] < best:
+                    best, tied = known[key][0], [key]
+                elif known[key][0] == best:
                     tied.append(key)
             if not tied:
                 break
             winner, rule = break_tie(tied, e.tie_key)
+            # The winner stays the winner while every other project's price (or the lower bound
+            # known for it) stays above its own, or level with it and behind it in the tie-break.
+            price, moves = known[winner]
+            for key in remaining:
+                other, other_moves = known[key]
+                if key == winner or other_moves >= moves:
+                    continue
+                if other == price:
+                    self.limit = self.at
+                else:
+                    self.limit = min(self.limit, float(self.share + (other - price) / (moves - other_moves)))
             self.fund(winner, caps[winner])
             remaining.remove(winner)
             cap = caps[winner]
@@ -597,7 +672,12 @@ def mes_fixed_share(
 
 
 def equal_shares(
-    ballots: Sequence[Collection[str]], costs: Mapping[str, int], budget: int, order: Sequence[str]
+    ballots: Sequence[Collection[str]],
+    costs: Mapping[str, int],
+    budget: int,
+    order: Sequence[str],
+    *,
+    skip_unchanged: bool = True,
 ) -> dict[str, Any]:
     """Method of Equal Shares for approval ballots (Peters and Skowron; equalshares.net), cost
     utilities, with the "add one" completion and then a most-votes fill-up.
@@ -611,6 +691,10 @@ def equal_shares(
     no other project fits. There is no limit on the number of steps: at a share of the sum of all
     costs every supported project is funded, so the completion always ends. Money still left then
     goes to the remaining projects with most votes that fit (utilitarian fill-up).
+
+    The completion does not run the count for a step whose outcome it can prove to be the same as
+    the last one's (see ``_MesRun``); ``skip_unchanged=False`` runs every step, for tests that
+    check the two agree.
     """
     election = _prepare(ballots, costs, order)
     voters = election.voters
@@ -619,6 +703,7 @@ def equal_shares(
     start = Fraction(budget, voters) if voters else Fraction(0)
     rounds: list[_MesRound] = []
     steps = 0
+    counts_run = 0
     ended = "no_votes"
     over: dict[str, Any] | None = None
 
@@ -629,7 +714,9 @@ def equal_shares(
         return any(k not in funded and spent + election.costs[k] <= budget for k in election.candidates)
 
     if voters:
-        rounds = _MesRun(election, start).run()
+        run = _MesRun(election, start)
+        rounds = run.run()
+        counts_run = 1
         ended = "not_needed"
         while True:
             funded = set(election.free) | {r.key for r in rounds}
@@ -637,14 +724,27 @@ def equal_shares(
                 if steps:
                     ended = "exhaustive"
                 break
-            trial = _MesRun(election, start + steps + 1).run()
+            # Every £1 step below the run's limit would count exactly as this one did: go straight
+            # to the first step at or above it.
+            following = steps + 1
+            if skip_unchanged and math.isfinite(run.limit):
+                following = max(following, math.ceil(run.limit * (1 - _FLOAT_MARGIN) - float(start) - 1e-9))
+            run = _MesRun(election, start + following)
+            trial = run.run()
+            counts_run += 1
             trial_cost = spent_on(election.free) + spent_on(r.key for r in trial)
             if trial_cost > budget:
                 ended = "over_budget"
-                over = {"share": _decimal(start + steps + 1), "cost": trial_cost}
+                over = {"share": _decimal(start + following), "cost": trial_cost}
+                if following - 1 > steps:
+                    # The same projects in the same order as the last count, but what each
+                    # supporter pays depends on the share: count once more at the share used.
+                    steps = following - 1
+                    rounds = _MesRun(election, start + steps).run()
+                    counts_run += 1
                 break
             rounds = trial
-            steps += 1
+            steps = following
     by_mes = list(election.free) + [r.key for r in rounds]
     chosen = list(by_mes)
     spent = spent_on(chosen)
@@ -704,6 +804,7 @@ def equal_shares(
             "start_share": _decimal(start),
             "final_share": _decimal(final_share),
             "over_budget": over,
+            "counts_run": counts_run,
         },
         "rows": rows,
         "funded": chosen,

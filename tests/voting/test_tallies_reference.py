@@ -32,6 +32,7 @@ from voting import tallies
 EXAMPLES = {
     "equal_shares": 2000,
     "equal_shares_long_completion": 200,
+    "equal_shares_skipping": 300,
     "greedy": 2000,
     "irv": 3000,
     "approval": 2000,
@@ -153,6 +154,7 @@ def test_equal_shares_long_completion_generator_reaches_thousands_of_steps():
         "start_share": "4500.00",
         "final_share": "6000.00",
         "over_budget": None,
+        "counts_run": 2,
     }
     assert result["funded_by_equal_shares"] == ["b", "a"]
 
@@ -269,3 +271,18 @@ def test_a_supported_project_costing_nothing_is_funded_and_does_not_hold_up_the_
     assert result["funded_free"] == ["free"]
     assert "free" in result["funded"]
     assert result["completion"]["steps"] < 10
+
+
+@reference_settings("equal_shares_skipping")
+@given(
+    st.one_of(
+        budget_elections(max_voters=30),
+        budget_elections(max_voters=8, budgets=st.integers(1_000, 20_000), costs=st.integers(100, 6_000)),
+    )
+)
+def test_equal_shares_skipping_unchanged_steps_gives_exactly_what_running_every_step_gives(election):
+    order, ballots, costs, budget = election
+    skipped = tallies.equal_shares(ballots, costs, budget, order)
+    every = tallies.equal_shares(ballots, costs, budget, order, skip_unchanged=False)
+    assert skipped["completion"].pop("counts_run") <= every["completion"].pop("counts_run")
+    assert skipped == every
