@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per size; the best is printed")
     args = parser.parse_args()
     print(
-        f"{'voters':>7} {'projects':>8} {'budget':>12} {'share':>8} {'steps':>6} {'ended':>12} "
+        f"{'voters':>7} {'projects':>8} {'budget':>12} {'share':>8} {'steps':>6} {'counts':>6} {'ended':>12} "
         f"{'funded':>6} {'spent':>12} {'best s':>7} {'worst s':>7}"
     )
     for voters, projects in QUICK if args.quick else SIZES:
@@ -56,7 +56,8 @@ def main() -> None:
             completion = result["completion"]
             print(
                 f"{voters:>7,} {projects:>8} {'£' + format(budget, ','):>12} "
-                f"{'£' + completion['start_share']:>8} {completion['steps']:>6} {completion['ended']:>12} "
+                f"{'£' + completion['start_share']:>8} {completion['steps']:>6} "
+                f"{completion['counts_run']:>6} {completion['ended']:>12} "
                 f"{len(result['funded']):>6} {'£' + format(result['spent'], ','):>12} "
                 f"{min(times):>7.2f} {max(times):>7.2f}",
                 flush=True,

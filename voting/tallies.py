@@ -437,12 +437,14 @@ class _MesRun:
     the £1 steps below it, whose counts would all be this one.
     """
 
-    def __init__(self, election: _BudgetElection, share: Fraction):
+    def __init__(self, election: _BudgetElection, share: Fraction, *, track: bool = True):
         self.e = election
         self.share = mpq(share.numerator, share.denominator)
         self.at = float(share)
         self.margin = _FLOAT_MARGIN * self.at
-        self.limit = math.inf
+        #: Without tracking, ``limit`` is the share itself: no step may be skipped.
+        self.track = track
+        self.limit = math.inf if track else self.at
         self.caps: list[Any] = []
         #: How fast each round's cap moves with the share.
         self.slopes: list[Any] = []
@@ -475,7 +477,8 @@ class _MesRun:
         slope = mpq(voters)
         for j in np.flatnonzero(rounds).tolist():
             total -= self.caps[j] * int(rounds[j])
-            slope -= self.slopes[j] * int(rounds[j])
+            if self.track:
+                slope -= self.slopes[j] * int(rounds[j])
         return total, slope
 
     def _until(self, gap: float, rate: float) -> None:
@@ -502,8 +505,9 @@ class _MesRun:
             total <= cost + self.margin * supporters and self._sums(present, counts)[0] < cost
         ):
             # It stays out of reach while its supporters' money stays below its cost.
-            steep = _FLOAT_MARGIN * supporters * (1 + float(np.abs(slope).max()))
-            self._until(cost - total - self.margin * supporters, float(counts @ slope) + steep)
+            if self.track:
+                steep = _FLOAT_MARGIN * supporters * (1 + float(np.abs(slope).max()))
+                self._until(cost - total - self.margin * supporters, float(counts @ slope) + steep)
             return None
         # Poorest first: while the equal split is more than a class has, that class pays everything
         # and the rest is split among the others. Found in floating point, then checked exactly.
@@ -546,6 +550,8 @@ class _MesRun:
         class that pays everything would have more than the cap, or one that pays the cap less."""
         self.poor[key] = present[poor]
         self.cap_slope[key] = cap_slope
+        if not self.track:
+            return
         towards = slope - float(cap_slope)  # how fast each class's money moves away from the cap
         steep = _FLOAT_MARGIN * (1 + abs(float(cap_slope)) + float(np.abs(slope).max()))
         gaps = np.where(poor, float_cap - money, money - float_cap) - self.margin
@@ -629,7 +635,7 @@ class _MesRun:
             # The winner stays the winner while every other project's price (or the lower bound
             # known for it) stays above its own, or level with it and behind it in the tie-break.
             price, moves = known[winner]
-            for key in remaining:
+            for key in remaining if self.track else ():
                 other, other_moves = known[key]
                 if key == winner or other_moves >= moves:
                     continue
@@ -714,9 +720,10 @@ def equal_shares(
         return any(k not in funded and spent + election.costs[k] <= budget for k in election.candidates)
 
     if voters:
-        run = _MesRun(election, start)
+        run = _MesRun(election, start, track=skip_unchanged)
         rounds = run.run()
         counts_run = 1
+        idle = 0
         ended = "not_needed"
         while True:
             funded = set(election.free) | {r.key for r in rounds}
@@ -727,9 +734,12 @@ def equal_shares(
             # Every £1 step below the run's limit would count exactly as this one did: go straight
             # to the first step at or above it.
             following = steps + 1
-            if skip_unchanged and math.isfinite(run.limit):
+            if run.track and math.isfinite(run.limit):
                 following = max(following, math.ceil(run.limit * (1 - _FLOAT_MARGIN) - float(start) - 1e-9))
-            run = _MesRun(election, start + following)
+            # Working out the limit costs about a third of a count. With many voters it is nearly
+            # always the next step; after two counts in a row that skipped nothing, stop looking.
+            idle = idle + 1 if following == steps + 1 else 0
+            run = _MesRun(election, start + following, track=skip_unchanged and idle < 2)
             trial = run.run()
             counts_run += 1
             trial_cost = spent_on(election.free) + spent_on(r.key for r in trial)
