@@ -38,6 +38,10 @@ class Presentation:
     table_rows: list[list[str]]
     rounds: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    #: How an Equal Shares count went: the share, the completion and how it ended, the fill-up.
+    method_notes: list[str] = field(default_factory=list)
+    #: Which tie-break rule decided which tie (Equal Shares).
+    tie_notes: list[str] = field(default_factory=list)
 
     @property
     def chart_height(self) -> int:
@@ -304,7 +308,7 @@ def _budget(result: dict[str, Any], names: dict[str, str], ballots: int) -> Pres
         Bar(names[r["key"]], f"{r['count']:,} ({r['percent']}%)", r["percent"], highlight=r["key"] in funded)
         for r in rows
     ]
-    return Presentation(
+    view = Presentation(
         summary=summary,
         chart_title=_("People who chose each project, out of %(n)s ballots") % {"n": f"{ballots:,}"},
         bars=_layout(bars),
@@ -321,3 +325,114 @@ def _budget(result: dict[str, Any], names: dict[str, str], ballots: int) -> Pres
         ],
         notes=[result["tie_break"]],
     )
+    if result.get("method") == "equal_shares" and ballots:
+        view.method_notes = _equal_shares_account(result, names)
+        view.tie_notes = _equal_shares_ties(result, names)
+    return view
+
+
+def _money(text: str) -> str:
+    """A sum from a tally (``"1234.50"``) as the page shows it: ``£1,234.50``."""
+    whole, _sep, pence = text.partition(".")
+    return f"£{int(whole):,}.{pence or '00'}"
+
+
+def _equal_shares_account(result: dict[str, Any], names: dict[str, str]) -> list[str]:
+    """How the count went, in order: the share, the completion and how it ended, the fill-up."""
+    completion = result["completion"]
+    ended = completion["ended"]
+    start = _money(completion["start_share"])
+    final = _money(completion["final_share"])
+    steps = completion["steps"]
+    lines = [
+        _("Each of the %(n)s people who voted started with an equal share of the budget: %(share)s.")
+        % {"n": f"{result['ballots']:,}", "share": start}
+    ]
+    if result.get("funded_free"):
+        lines.append(
+            _("Projects that cost nothing were funded first: %(names)s.")
+            % {"names": _join([names[k] for k in result["funded_free"]])}
+        )
+    if ended == "not_needed":
+        lines.append(
+            _("After that count no other project fitted the money left, so no further count was needed.")
+        )
+    else:
+        if steps:
+            lines.append(
+                ngettext(
+                    "Money was left and other projects fitted it, so every share was raised by £1 and "
+                    "the count run again: %(steps)s time, up to a share of %(final)s.",
+                    "Money was left and other projects fitted it, so every share was raised by £1 at a "
+                    "time and the count run again: %(steps)s times, up to a share of %(final)s.",
+                    steps,
+                )
+                % {"steps": f"{steps:,}", "final": final}
+            )
+        if ended == "exhaustive":
+            lines.append(
+                _(
+                    "The count at a share of %(final)s was used: after it no other project fitted the "
+                    "money left."
+                )
+                % {"final": final}
+            )
+        else:
+            over = completion["over_budget"]
+            lines.append(
+                _(
+                    "The count at a share of %(final)s was used: at %(next)s the projects funded would have "
+                    "cost £%(cost)s, more than the £%(budget)s budget."
+                )
+                % {
+                    "final": final,
+                    "next": _money(over["share"]),
+                    "cost": f"{over['cost']:,}",
+                    "budget": f"{result['budget']:,}",
+                }
+            )
+    if result["funded_by_completion"]:
+        lines.append(
+            _("The money still left went to the projects with most votes that fitted it: %(names)s.")
+            % {"names": _join([names[k] for k in result["funded_by_completion"]])}
+        )
+    return lines
+
+
+TIE_REASONS = {
+    "cost": "it costs less",
+    "votes": "more people chose it",
+    "order": "it is listed first on the ballot paper",
+}
+
+
+def _equal_shares_ties(result: dict[str, Any], names: dict[str, str]) -> list[str]:
+    lines = []
+    for number, step in enumerate(result["steps"], start=1):
+        if not step.get("tie_rule"):
+            continue
+        lines.append(
+            _(
+                "Round %(round)s: %(tied)s could be paid for at the same price per pound. %(winner)s was "
+                "funded first because %(reason)s."
+            )
+            % {
+                "round": number,
+                "tied": _join([names[k] for k in step["tied"]]),
+                "winner": names[step["key"]],
+                "reason": _(TIE_REASONS[step["tie_rule"]]),
+            }
+        )
+    for tie in result.get("fill_ties", []):
+        lines.append(
+            _(
+                "With the money left, %(winner)s and %(others)s had the same number of votes. %(winner)s was "
+                "funded because %(reason)s, and then the others no longer fitted."
+            )
+            % {
+                "winner": names[tie["key"]],
+                "others": _join([names[k] for k in tie["over"]]),
+                "reason": _(TIE_REASONS[tie["rule"]]),
+            }
+        )
+    return lines

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from typing import Any
 
-from voting import tallies
+from voting import protocol, tallies
 from voting.ballots import BALLOTS_KEY
 from voting.models import Ballot, BudgetMethod, Option, Participation, Question, TallyCount
 from voting.shared_cache import cache
@@ -69,22 +70,37 @@ def _result(question: Question) -> dict[str, Any]:
     raise ValueError(f"No tally rule for kind {kind!r}")
 
 
-def tally_for(*, question: Question) -> dict[str, Any]:
+#: How long a page may show a ranked-choice or Equal Shares result computed for an earlier ballot:
+#: one broadcast interval, the same delay live watchers have.
+PAGE_MAX_AGE = protocol.BROADCAST_INTERVAL
+
+
+def tally_for(*, question: Question, max_age: float = 0.0) -> dict[str, Any]:
     """The question's result as a JSON-serialisable dict.
 
     Simple kinds are read from the incremental counts (one query, none if a selector attached them);
     ranked choice and Equal Shares budgets are computed from the ballots by ``voting/tallies.py`` and
-    cached per ``tally_seq``, so a burst of readers costs one computation per change.
+    cached per ``tally_seq``, so a burst of readers costs one computation per change. With
+    ``max_age`` (pages pass ``PAGE_MAX_AGE``), an open question's latest computed result is used if
+    it was computed less than ``max_age`` seconds ago, even if ballots have changed since: ballots
+    arriving steadily then cost one computation per interval, not one per ballot. The result's
+    ``seq`` says which ballots it counts. The broadcaster asks for the current result (it flushes at
+    most once per interval itself) and shares it through the same cache.
     """
     if type(question) is Question:
         question = question.get_real_instance()
     seq = int(question.tally_seq)
-    cache_key = None
+    cache_key = latest_key = None
     if _needs_ballots(question) and getattr(question, "_ballot_data", None) is None:
         cache_key = f"voting:tally:{question.pk}:{seq}"
+        latest_key = f"voting:tally:{question.pk}:latest"
         hit = cache.get(cache_key)
         if hit is not None:
             return hit
+        if max_age > 0 and question.is_open:
+            latest = cache.get(latest_key)
+            if latest is not None and latest["seq"] < seq and time.time() - latest["at"] < max_age:
+                return latest["tally"]
     tally = {
         "question_id": question.pk,
         "kind": question.kind,
@@ -97,6 +113,9 @@ def tally_for(*, question: Question) -> dict[str, Any]:
     }
     if cache_key is not None:
         cache.set(cache_key, tally, timeout=3600)
+        latest = cache.get(latest_key)
+        if latest is None or latest["seq"] <= seq:
+            cache.set(latest_key, {"seq": seq, "at": time.time(), "tally": tally}, timeout=3600)
     return tally
 
 

@@ -16,14 +16,22 @@ Tie-breaking rules (documented here, named in every result as ``tie_break``, sho
   tie-break); if they were level in every round, the one **listed last on the ballot paper** goes.
 * Budget, most votes first: projects in order of votes, then cheaper first, then ballot-paper order.
 * Method of Equal Shares: the lowest price per pound of project wins the round; level prices go to
-  the project with more supporters, then ballot-paper order.
+  the cheaper project, then the one with more supporters, then ballot-paper order. This is
+  equalshares.net's recommendation, except that its last resort is a lot: Townhall uses the ballot
+  paper's order instead, so that anyone recounting the ballots gets the same result. Every result
+  says which of these rules decided each tie (``steps[].tie_rule``, ``fill_ties``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+import math
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
+
+import numpy as np
+from gmpy2 import mpq
 
 YES, NO, ABSTAIN = "yes", "no", "abstain"
 YES_NO_CHOICES = (YES, NO, ABSTAIN)
@@ -39,11 +47,10 @@ TIE_BREAK_SCORE = (
     "Options with equal means are ranked by how many people scored them, then ballot-paper order."
 )
 TIE_BREAK_GREEDY = "Projects with equal votes are taken cheaper first, then in ballot-paper order."
-#: Upper bound on the "add one" completion of the Method of Equal Shares (each step reruns the count).
-MAX_SHARE_INCREMENTS = 500
-
 TIE_BREAK_MES = (
-    "Projects at equal price per pound go to the one with more supporters, then ballot-paper order."
+    "Projects at an equal price per pound go to the cheaper project, then to the one with more supporters, "
+    "then to the one listed first on the ballot paper. Money left over goes to the projects with most votes, "
+    "cheaper first among equal votes."
 )
 
 
@@ -334,111 +341,452 @@ def greedy_budget(
     }
 
 
-def _mes_fixed(
-    supporters: Mapping[str, Sequence[int]],
-    costs: Mapping[str, int],
-    share: Fraction,
-    voters: int,
-    order: Sequence[str],
-) -> tuple[list[str], list[dict[str, Any]]]:
-    """Method of Equal Shares with a fixed share per voter, cost utilities, exact fractions."""
+# -- Method of Equal Shares ----------------------------------------------------------------------
+#
+# Money is exact throughout (``gmpy2.mpq``, GMP's rationals: the same arithmetic as ``Fraction``, in
+# C; results are handed back as ``Fraction``). For speed, voters with the same ballot are counted once
+# (with their number), and voters whose remaining money is the same are kept in one *class*: a
+# funded project's supporters in a class all pay the same, so a class splits at most in two per
+# round. Floating-point copies of the classes' money are used only to find, quickly, which classes
+# need an exact look; every decision (can a project be paid for, what each supporter pays, which
+# project is cheapest, ties) is made on the exact values. ``tests/voting/test_tallies*.py`` check
+# the results against a plain exact implementation and against ``pabutools``.
+
+#: Margin, as a fraction of the share, within which a floating-point comparison of money is settled
+#: exactly instead. A class's money in floating point is the share less at most one rounded cap per
+#: round (fewer than 10**4 rounds), so it is within 1e-12 of the share of the exact amount.
+_FLOAT_MARGIN = 1e-9
+#: Ties between projects at the same price per pound, in the order the rules are tried.
+TIE_RULES = ("cost", "votes", "order")
+
+
+@dataclass(frozen=True)
+class _BudgetElection:
+    """Approval ballots prepared once for many runs of Equal Shares at different shares."""
+
+    order: tuple[str, ...]
+    position: dict[str, int]
+    costs: dict[str, int]
+    voters: int
+    votes: dict[str, int]
+    #: For each project, the distinct ballots that approve it and how many voters cast each.
+    ballots_of: dict[str, np.ndarray]
+    weights_of: dict[str, np.ndarray]
+    distinct: int
+    #: Supported projects with a cost (counted by the method) and supported projects costing nothing.
+    candidates: tuple[str, ...]
+    free: tuple[str, ...]
+
+    def tie_key(self, key: str) -> tuple[int, int, int]:
+        return (self.costs[key], -self.votes[key], self.position[key])
+
+
+def _prepare(
+    ballots: Sequence[Collection[str]], costs: Mapping[str, int], order: Sequence[str]
+) -> _BudgetElection:
     position = {key: i for i, key in enumerate(order)}
-    money = [share] * voters
-    candidates = [key for key in order if costs[key] > 0 and supporters.get(key)]
-    chosen: list[str] = []
-    steps: list[dict[str, Any]] = []
-    while True:
-        best: tuple[Fraction, int, int] | None = None
-        best_key: str | None = None
-        best_cap = Fraction(0)
-        for key in list(candidates):
-            cost = costs[key]
-            backers = supporters[key]
-            if sum(money[i] for i in backers) < cost:
-                candidates.remove(key)  # shares only shrink: it will never become affordable
-                continue
-            # The smallest cap such that supporters paying min(their money, cap) cover the cost.
-            paid = Fraction(0)
-            left = len(backers)
-            cap = Fraction(0)
-            for available in sorted(money[i] for i in backers):
-                cap = (cost - paid) / left
-                if cap <= available:
+    multiplicity: dict[frozenset[str], int] = {}
+    for ballot in ballots:
+        approved = frozenset(key for key in ballot if key in position)
+        if approved:
+            multiplicity[approved] = multiplicity.get(approved, 0) + 1
+    members: dict[str, list[int]] = {key: [] for key in order}
+    counts: dict[str, list[int]] = {key: [] for key in order}
+    for index, (approved, count) in enumerate(multiplicity.items()):
+        for key in approved:
+            members[key].append(index)
+            counts[key].append(count)
+    votes = {key: sum(counts[key]) for key in order}
+    return _BudgetElection(
+        order=tuple(order),
+        position=position,
+        costs={key: int(costs[key]) for key in order},
+        voters=len(ballots),
+        votes=votes,
+        ballots_of={key: np.asarray(members[key], dtype=np.int64) for key in order},
+        weights_of={key: np.asarray(counts[key], dtype=np.float64) for key in order},
+        distinct=len(multiplicity),
+        candidates=tuple(key for key in order if votes[key] > 0 and costs[key] > 0),
+        free=tuple(key for key in order if votes[key] > 0 and costs[key] <= 0),
+    )
+
+
+@dataclass
+class _MesRound:
+    key: str
+    #: The most any supporter paid (those with less left paid everything they had).
+    max_payment: Fraction
+    tied: list[str]
+    tie_rule: str | None
+
+
+class _MesRun:
+    """One run of the Method of Equal Shares with a fixed share per voter (cost utilities).
+
+    A voter who has always paid the full cap of the projects they supported has the share minus
+    those caps left; one who could not has nothing. So a class's money is the share minus the caps
+    of the rounds it paid in full (``paid_in``, one column per round), and every exact sum of money
+    is the share times a number of voters minus a few caps times whole numbers.
+
+    The run also finds ``limit``: a share up to which a run would go exactly the same way. Every
+    amount in the run is, for shares near this one, the share times a slope plus a constant, as
+    long as the same supporters pay everything they have for each project looked at; so the
+    comparisons the run made (who pays everything, which project cannot be paid for, which is
+    cheapest) can only change where one of these lines crosses another. ``limit`` is the first such
+    crossing above the share (rounded down: it may be early, never late), and the completion skips
+    the £1 steps below it, whose counts would all be this one.
+    """
+
+    def __init__(self, election: _BudgetElection, share: Fraction, *, track: bool = True):
+        self.e = election
+        self.share = mpq(share.numerator, share.denominator)
+        self.at = float(share)
+        self.margin = _FLOAT_MARGIN * self.at
+        #: Without tracking, ``limit`` is the share itself: no step may be skipped.
+        self.track = track
+        self.limit = math.inf if track else self.at
+        self.caps: list[Any] = []
+        #: How fast each round's cap moves with the share.
+        self.slopes: list[Any] = []
+        # Class 0 holds the voters with nothing left; everyone starts in class 1 with the share.
+        self.classes = 2
+        self.paid_in = np.zeros((64, len(election.candidates)), dtype=np.uint8)
+        self.float_money = np.zeros(64)
+        self.float_money[1] = self.at
+        self.float_slope = np.zeros(64)
+        self.float_slope[1] = 1.0
+        self.class_of = np.ones(election.distinct, dtype=np.int64)
+        #: For each project looked at: the classes that would pay everything they have for it, and
+        #: how fast its cap moves with the share.
+        self.poor: dict[str, np.ndarray] = {}
+        self.cap_slope: dict[str, Any] = {}
+
+    def _money(self, c: int) -> Any:
+        if c == 0:
+            return mpq(0)
+        return self.share - sum((self.caps[j] for j in np.flatnonzero(self.paid_in[c]).tolist()), mpq(0))
+
+    def _sums(self, classes: np.ndarray, counts: np.ndarray) -> tuple[Any, Any]:
+        """The exact money of ``counts`` voters in each of ``classes``, and how fast it moves with
+        the share."""
+        counts = counts.astype(np.int64)
+        held = classes != 0
+        rounds = counts[held] @ self.paid_in[classes[held]]
+        voters = int(counts[held].sum())
+        total = self.share * voters
+        slope = mpq(voters)
+        for j in np.flatnonzero(rounds).tolist():
+            total -= self.caps[j] * int(rounds[j])
+            if self.track:
+                slope -= self.slopes[j] * int(rounds[j])
+        return total, slope
+
+    def _until(self, gap: float, rate: float) -> None:
+        """Lower ``limit`` to where a quantity now ``gap`` on the safe side, moving towards the unsafe
+        side at ``rate`` per pound of share (both already made pessimistic), reaches it."""
+        if gap <= 0:
+            self.limit = self.at
+        elif rate > 0:
+            self.limit = min(self.limit, self.at + gap / rate)
+
+    def price(self, key: str) -> Any:
+        """The smallest payment cap at which the project's supporters can pay for it (each paying
+        the cap or everything they have left), or ``None`` if all their money is not enough."""
+        e = self.e
+        cost = e.costs[key]
+        counts = np.bincount(self.class_of[e.ballots_of[key]], weights=e.weights_of[key])
+        present = np.flatnonzero(counts)
+        counts = counts[present]
+        money = self.float_money[present]
+        slope = self.float_slope[present]
+        supporters = int(counts.sum())
+        total = float(counts @ money)
+        if total < cost - self.margin * supporters or (
+            total <= cost + self.margin * supporters and self._sums(present, counts)[0] < cost
+        ):
+            # It stays out of reach while its supporters' money stays below its cost.
+            if self.track:
+                steep = _FLOAT_MARGIN * supporters * (1 + float(np.abs(slope).max()))
+                self._until(cost - total - self.margin * supporters, float(counts @ slope) + steep)
+            return None
+        # Poorest first: while the equal split is more than a class has, that class pays everything
+        # and the rest is split among the others. Found in floating point, then checked exactly.
+        ranked = np.argsort(money, kind="stable")
+        sorted_money = money[ranked]
+        sorted_counts = counts[ranked]
+        before_n = np.concatenate(([0.0], np.cumsum(sorted_counts)[:-1]))
+        before_paid = np.concatenate(([0.0], np.cumsum(sorted_counts * sorted_money)[:-1]))
+        splits = (cost - before_paid) / (supporters - before_n)
+        stops = np.flatnonzero(splits <= sorted_money)
+        if not len(stops):
+            return self._price_exact(key, present, counts)
+        poor = np.zeros(len(present), dtype=bool)
+        poor[ranked[: stops[0]]] = True
+        cap, cap_slope = self._cap(cost, present, counts, poor)
+        float_cap = float(cap)
+        for index in np.flatnonzero(np.abs(money - float_cap) <= self.margin).tolist():
+            amount = self._money(int(present[index]))
+            if (amount > cap) if poor[index] else (amount < cap):
+                return self._price_exact(key, present, counts)
+        self._keep(key, present, poor, money, slope, float_cap, cap_slope)
+        return cap
+
+    def _cap(self, cost: int, present: np.ndarray, counts: np.ndarray, poor: np.ndarray) -> tuple[Any, Any]:
+        paid, paid_slope = self._sums(present[poor], counts[poor])
+        left = int(counts.sum()) - int(counts[poor].sum())
+        return (cost - paid) / left, -paid_slope / left
+
+    def _keep(
+        self,
+        key: str,
+        present: np.ndarray,
+        poor: np.ndarray,
+        money: np.ndarray,
+        slope: np.ndarray,
+        float_cap: float,
+        cap_slope: Any,
+    ) -> None:
+        """Remember who pays everything, and lower ``limit`` to where that could change: where a
+        class that pays everything would have more than the cap, or one that pays the cap less."""
+        self.poor[key] = present[poor]
+        self.cap_slope[key] = cap_slope
+        if not self.track:
+            return
+        towards = slope - float(cap_slope)  # how fast each class's money moves away from the cap
+        steep = _FLOAT_MARGIN * (1 + abs(float(cap_slope)) + float(np.abs(slope).max()))
+        gaps = np.where(poor, float_cap - money, money - float_cap) - self.margin
+        rates = np.where(poor, towards, -towards).clip(min=0) + steep
+        self._until(float((gaps / rates).min()) * (1 - _FLOAT_MARGIN), 1.0)
+
+    def _price_exact(self, key: str, present: np.ndarray, counts: np.ndarray) -> Any:
+        """The same as ``price``, every class's money computed exactly (used only near a tie)."""
+        cost = self.e.costs[key]
+        pairs = sorted((self._money(c), i) for i, c in enumerate(present.tolist()))
+        paid = mpq(0)
+        left = int(counts.sum())
+        for index, (amount, _i) in enumerate(pairs):
+            cap = (cost - paid) / left
+            if cap <= amount:
+                poor = np.zeros(len(present), dtype=bool)
+                poor[[i for _a, i in pairs[:index]]] = True
+                cap, cap_slope = self._cap(cost, present, counts, poor)
+                money = self.float_money[present]
+                self._keep(key, present, poor, money, self.float_slope[present], float(cap), cap_slope)
+                return cap
+            n = int(counts[pairs[index][1]])
+            paid += n * amount
+            left -= n
+        self.limit = self.at  # unaffordable by a hair: take no step for granted
+        return None
+
+    def fund(self, key: str, cap: Any) -> None:
+        """Every supporter pays ``cap``, or everything they have if that is less (then nothing is left)."""
+        column = len(self.caps)
+        self.caps.append(cap)
+        self.slopes.append(self.cap_slope[key])
+        members = self.e.ballots_of[key]
+        classes = self.class_of[members]
+        present = np.unique(classes)
+        rich = np.setdiff1d(present, self.poor[key], assume_unique=True)
+        first, last = self.classes, self.classes + len(rich)
+        if last > len(self.float_money):
+            grow = max(last, 2 * len(self.float_money)) - len(self.float_money)
+            self.paid_in = np.concatenate([self.paid_in, np.zeros((grow, self.paid_in.shape[1]), np.uint8)])
+            self.float_money = np.concatenate([self.float_money, np.zeros(grow)])
+            self.float_slope = np.concatenate([self.float_slope, np.zeros(grow)])
+        self.paid_in[first:last] = self.paid_in[rich]
+        self.paid_in[first:last, column] = 1
+        self.float_money[first:last] = self.float_money[rich] - float(cap)
+        self.float_slope[first:last] = self.float_slope[rich] - float(self.cap_slope[key])
+        self.classes = last
+        mapping = np.zeros(first, dtype=np.int64)
+        mapping[rich] = np.arange(first, last)
+        self.class_of[members] = mapping[classes]
+
+    def run(self) -> list[_MesRound]:
+        e = self.e
+        remaining = list(e.candidates)
+        # A project's price per pound never falls as others are funded, so last round's price is a
+        # lower bound: projects are looked at cheapest-known first and the search stops early.
+        # Each known price is kept with how fast it moves with the share.
+        known: dict[str, tuple[Any, Any]] = {key: (mpq(1, e.votes[key]), mpq(0)) for key in remaining}
+        rounds: list[_MesRound] = []
+        while remaining:
+            remaining.sort(key=lambda k: (known[k][0], e.tie_key(k)))
+            best: Any = None
+            tied: list[str] = []
+            caps: dict[str, Any] = {}
+            for key in list(remaining):
+                if best is not None and known[key][0] > best:
                     break
-                paid += available
-                left -= 1
-            rank = (cap / cost, -len(backers), position[key])
-            if best is None or rank < best:
-                best, best_key, best_cap = rank, key, cap
-        if best_key is None:
-            break
-        for i in supporters[best_key]:
-            money[i] -= min(money[i], best_cap)
-        candidates.remove(best_key)
-        chosen.append(best_key)
-        steps.append(
-            {"key": best_key, "max_payment": _decimal(best_cap), "supporters": len(supporters[best_key])}
-        )
-    return chosen, steps
+                cap = self.price(key)
+                if cap is None:
+                    remaining.remove(key)  # money only shrinks: it will never be affordable
+                    continue
+                caps[key] = cap
+                known[key] = (cap / e.costs[key], self.cap_slope[key] / e.costs[key])
+                if best is None or known[key][0] < best:
+                    best, tied = known[key][0], [key]
+                elif known[key][0] == best:
+                    tied.append(key)
+            if not tied:
+                break
+            winner, rule = break_tie(tied, e.tie_key)
+            # The winner stays the winner while every other project's price (or the lower bound
+            # known for it) stays above its own, or level with it and behind it in the tie-break.
+            price, moves = known[winner]
+            for key in remaining if self.track else ():
+                other, other_moves = known[key]
+                if key == winner or other_moves >= moves:
+                    continue
+                if other == price:
+                    self.limit = self.at
+                else:
+                    self.limit = min(self.limit, float(self.share + (other - price) / (moves - other_moves)))
+            self.fund(winner, caps[winner])
+            remaining.remove(winner)
+            cap = caps[winner]
+            exact = Fraction(int(cap.numerator), int(cap.denominator))
+            rounds.append(_MesRound(winner, exact, sorted(tied, key=e.tie_key), rule))
+        return rounds
+
+
+def break_tie(tied: Sequence[str], key: Callable[[str], tuple[int, ...]]) -> tuple[str, str | None]:
+    """The first of ``tied`` by ``key`` and the name of the rule (``TIE_RULES``, one per part of
+    the key) that separated it from the others, or ``None`` if there was no tie."""
+    ranked = sorted(tied, key=key)
+    if len(ranked) == 1:
+        return ranked[0], None
+    first = key(ranked[0])
+    level = ranked
+    for part, rule in enumerate(TIE_RULES):
+        level = [k for k in level if key(k)[part] == first[part]]
+        if len(level) == 1:
+            return ranked[0], rule
+    return ranked[0], TIE_RULES[-1]
+
+
+def mes_fixed_share(
+    ballots: Sequence[Collection[str]], costs: Mapping[str, int], share: Fraction, order: Sequence[str]
+) -> list[str]:
+    """The projects one run of Equal Shares funds with ``share`` per voter, in the order funded
+    (supported projects costing nothing first)."""
+    election = _prepare(ballots, costs, order)
+    if not election.voters:
+        return []
+    return list(election.free) + [r.key for r in _MesRun(election, share).run()]
 
 
 def equal_shares(
-    ballots: Sequence[Collection[str]], costs: Mapping[str, int], budget: int, order: Sequence[str]
+    ballots: Sequence[Collection[str]],
+    costs: Mapping[str, int],
+    budget: int,
+    order: Sequence[str],
+    *,
+    skip_unchanged: bool = True,
 ) -> dict[str, Any]:
-    """Method of Equal Shares for approval ballots, with cost utilities and "add one" completion.
+    """Method of Equal Shares for approval ballots (Peters and Skowron; equalshares.net), cost
+    utilities, with the "add one" completion and then a most-votes fill-up.
 
-    Each voter gets an equal share of the budget. Round by round the project is funded whose
-    supporters can pay for it with the lowest price per pound of project, each paying the same amount
-    or, if they have less left, everything they have. When no project can be paid for that way, each
-    voter's share is raised by £1 and the count is run again, as long as the outcome stays within
-    the budget ("add one" completion, as recommended by equalshares.net); money still left is then
-    spent on the remaining projects with most votes that fit (utilitarian completion).
+    Each voter gets an equal share B/n of the budget. Round by round the project is funded whose
+    supporters can pay for it at the lowest price per pound of project, each paying the same amount
+    or, if they have less left, everything they have (ties: ``TIE_RULES``). Supported projects that
+    cost nothing are funded first. When no project can be paid for that way and another would still
+    fit the money left, the count is run again with every share raised by £1 (B/n + 1, B/n + 2, ...)
+    for as long as its outcome costs no more than the budget, and stops when it no longer would or
+    no other project fits. There is no limit on the number of steps: at a share of the sum of all
+    costs every supported project is funded, so the completion always ends. Money still left then
+    goes to the remaining projects with most votes that fit (utilitarian fill-up).
+
+    The completion does not run the count for a step whose outcome it can prove to be the same as
+    the last one's (see ``_MesRun``); ``skip_unchanged=False`` runs every step, for tests that
+    check the two agree.
     """
-    position = {key: i for i, key in enumerate(order)}
-    voters = len(ballots)
-    supporters: dict[str, list[int]] = {key: [] for key in order}
-    for index, ballot in enumerate(ballots):
-        for key in set(ballot):
-            if key in supporters:
-                supporters[key].append(index)
-    votes = {key: len(supporters[key]) for key in order}
-    chosen: list[str] = []
-    steps: list[dict[str, Any]] = []
-    share = Fraction(budget, voters) if voters else Fraction(0)
-    increments = 0
+    election = _prepare(ballots, costs, order)
+    voters = election.voters
+    votes = election.votes
+    position = election.position
+    start = Fraction(budget, voters) if voters else Fraction(0)
+    rounds: list[_MesRound] = []
+    steps = 0
+    counts_run = 0
+    ended = "no_votes"
+    over: dict[str, Any] | None = None
+
+    def spent_on(keys: Iterable[str]) -> int:
+        return sum(election.costs[k] for k in keys)
+
+    def fits_more(funded: set[str], spent: int) -> bool:
+        return any(k not in funded and spent + election.costs[k] <= budget for k in election.candidates)
+
     if voters:
-        chosen, steps = _mes_fixed(supporters, costs, share, voters, order)
-        spent = sum(costs[k] for k in chosen)
-        # "Add one": raise every share by £1 while the outcome still fits the budget and could grow.
-        start = Fraction(budget, voters)
-        trial = Fraction(int(start)) + 1
-        while increments < MAX_SHARE_INCREMENTS and any(
-            k not in chosen and votes[k] > 0 and spent + costs[k] <= budget for k in order
-        ):
-            outcome, outcome_steps = _mes_fixed(supporters, costs, trial, voters, order)
-            outcome_cost = sum(costs[k] for k in outcome)
-            if outcome_cost > budget:
+        run = _MesRun(election, start, track=skip_unchanged)
+        rounds = run.run()
+        counts_run = 1
+        idle = 0
+        ended = "not_needed"
+        while True:
+            funded = set(election.free) | {r.key for r in rounds}
+            if not fits_more(funded, spent_on(funded)):
+                if steps:
+                    ended = "exhaustive"
                 break
-            chosen, steps, spent, share = outcome, outcome_steps, outcome_cost, trial
-            increments += 1
-            trial += 1
-    by_mes = list(chosen)
-    spent = sum(costs[k] for k in chosen)
-    completion: list[str] = []
-    for key in sorted(order, key=lambda k: (-votes[k], costs[k], position[k])):
+            # Every £1 step below the run's limit would count exactly as this one did: go straight
+            # to the first step at or above it.
+            following = steps + 1
+            if run.track and math.isfinite(run.limit):
+                following = max(following, math.ceil(run.limit * (1 - _FLOAT_MARGIN) - float(start) - 1e-9))
+            # Working out the limit costs about a third of a count. With many voters it is nearly
+            # always the next step; after two counts in a row that skipped nothing, stop looking.
+            idle = idle + 1 if following == steps + 1 else 0
+            run = _MesRun(election, start + following, track=skip_unchanged and idle < 2)
+            trial = run.run()
+            counts_run += 1
+            trial_cost = spent_on(election.free) + spent_on(r.key for r in trial)
+            if trial_cost > budget:
+                ended = "over_budget"
+                over = {"share": _decimal(start + following), "cost": trial_cost}
+                if following - 1 > steps:
+                    # The same projects in the same order as the last count, but what each
+                    # supporter pays depends on the share: count once more at the share used.
+                    steps = following - 1
+                    rounds = _MesRun(election, start + steps).run()
+                    counts_run += 1
+                break
+            rounds = trial
+            steps = following
+    by_mes = list(election.free) + [r.key for r in rounds]
+    chosen = list(by_mes)
+    spent = spent_on(chosen)
+    fill: list[str] = []
+    fill_ties: list[dict[str, Any]] = []
+    ranked = sorted(order, key=lambda k: (-votes[k], costs[k], position[k]))
+    available: dict[str, int] = {}
+    for key in ranked:
         if key not in chosen and votes[key] > 0 and spent + costs[key] <= budget:
+            available[key] = budget - spent
             chosen.append(key)
-            completion.append(key)
+            fill.append(key)
             spent += costs[key]
+    for key in fill:
+        # The tie mattered if a project with as many votes, looked at later, fitted then and was left out.
+        beaten = [
+            k
+            for k in ranked[ranked.index(key) + 1 :]
+            if k not in chosen and votes[k] == votes[key] and costs[k] <= available[key]
+        ]
+        if beaten:
+            fill_ties.append(
+                {"key": key, "over": beaten, "rule": "cost" if costs[beaten[0]] != costs[key] else "order"}
+            )
     rows = []
     for key in order:
-        status = (
-            "funded"
-            if key in by_mes
-            else "completion"
-            if key in completion
-            else ("no_votes" if votes[key] == 0 else "not_funded")
-        )
+        if key in by_mes:
+            status = "funded"
+        elif key in fill:
+            status = "completion"
+        else:
+            status = "no_votes" if votes[key] == 0 else "not_funded"
         rows.append(
             {
                 "key": key,
@@ -448,24 +796,41 @@ def equal_shares(
                 "status": status,
             }
         )
-
-    def row_order(row: dict[str, Any]) -> tuple[int, int]:
-        key = str(row["key"])
-        return (0, chosen.index(key)) if key in chosen else (1, position[key])
-
-    rows.sort(key=row_order)
+    place = {key: (0, i) for i, key in enumerate(chosen)}
+    rows.sort(key=lambda row: place.get(str(row["key"]), (1, position[str(row["key"])])))
+    final_share = start + steps
     return {
         "method": "equal_shares",
         "ballots": voters,
         "budget": budget,
         "spent": spent,
-        "share_per_voter": _decimal(Fraction(budget, voters)) if voters else "0.00",
-        "final_share_per_voter": _decimal(share),
-        "share_increments": increments,
+        "share_per_voter": _decimal(start),
+        "final_share_per_voter": _decimal(final_share),
+        "share_increments": steps,
+        "completion": {
+            "ended": ended,
+            "steps": steps,
+            "step": "1.00",
+            "start_share": _decimal(start),
+            "final_share": _decimal(final_share),
+            "over_budget": over,
+            "counts_run": counts_run,
+        },
         "rows": rows,
         "funded": chosen,
         "funded_by_equal_shares": by_mes,
-        "funded_by_completion": completion,
-        "steps": steps,
+        "funded_by_completion": fill,
+        "funded_free": list(election.free),
+        "steps": [
+            {
+                "key": r.key,
+                "max_payment": _decimal(r.max_payment),
+                "supporters": votes[r.key],
+                "tied": r.tied if r.tie_rule else [],
+                "tie_rule": r.tie_rule,
+            }
+            for r in rounds
+        ],
+        "fill_ties": fill_ties,
         "tie_break": TIE_BREAK_MES,
     }

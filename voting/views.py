@@ -74,6 +74,6 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
     visible = selectors.results_visible_to(question=question, user=request.user)
     context = {"question": question, "page": question.consultation, "results_visible": visible}
     if visible:
-        tally = selectors.tally_for(question=question)
+        tally = selectors.tally_for(question=question, max_age=selectors.PAGE_MAX_AGE)
         context.update(tally=tally, view=present(tally))
     return render(request, "voting/results.html", context, status=200 if visible else 403)

@@ -65,18 +65,8 @@ def test_equal_shares_reproduces_the_red_and_blue_example():
     assert sum(k.startswith("blue") for k in funded) == 5
     assert mes["spent"] == 100_000
     # Without completion: the reds' £51,000 pays for 5 projects, the blues' £49,000 for only 4.
-    assert (
-        len(
-            tallies._mes_fixed(
-                {k: [i for i, b in enumerate(ballots) if k in b] for k in order},
-                costs,
-                Fraction(1000),
-                100,
-                order,
-            )[0]
-        )
-        == 9
-    )
+    assert len(tallies.mes_fixed_share(ballots, costs, Fraction(1000), order)) == 9
+    assert mes["completion"]["ended"] == "exhaustive"
     greedy = tallies.greedy_budget(
         Counter(k for b in ballots for k in b), costs, 100_000, order, ballots=len(ballots)
     )
@@ -188,10 +178,10 @@ def ref_mes_fixed(ballots, costs, share, order):
             if k in chosen or not supporters[k] or sum(money[i] for i in supporters[k]) < costs[k]:
                 continue
             cap = ref_cap(money, supporters[k], costs[k])
-            options.append((cap / costs[k], -len(supporters[k]), order.index(k), k, cap))
+            options.append((cap / costs[k], costs[k], -len(supporters[k]), order.index(k), k, cap))
         if not options:
             return chosen
-        _r, _s, _p, key, cap = min(options)
+        *_rank, key, cap = min(options)
         for i in supporters[key]:
             money[i] -= min(money[i], cap)
         chosen.append(key)
@@ -289,8 +279,9 @@ def test_equal_shares_matches_a_brute_force_reference(election):
         return
     supporters = {k: [i for i, b in enumerate(ballots) if k in b] for k in order}
     share = Fraction(budget, len(ballots))
-    mine, _steps = tallies._mes_fixed(supporters, costs, share, len(ballots), order)
-    assert mine == ref_mes_fixed(ballots, costs, share, order)
+    assert tallies.mes_fixed_share(ballots, costs, share, order) == ref_mes_fixed(
+        ballots, costs, share, order
+    )
     full = tallies.equal_shares(ballots, costs, budget, order)
     assert full["spent"] == sum(costs[k] for k in full["funded"]) <= budget
     assert full["funded_by_equal_shares"] + full["funded_by_completion"] == full["funded"]

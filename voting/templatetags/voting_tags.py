@@ -30,5 +30,5 @@ def consultation_questions(context: template.Context, page: Any) -> list[Any]:
 @register.simple_tag
 def question_result(question: Any) -> dict[str, Any]:
     """``{"tally": ..., "view": ...}`` for a question whose counts a selector attached."""
-    tally = selectors.tally_for(question=question)
+    tally = selectors.tally_for(question=question, max_age=selectors.PAGE_MAX_AGE)
     return {"tally": tally, "view": present(tally)}
