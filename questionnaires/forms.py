@@ -1,0 +1,79 @@
+"""The "about you" form a response starts with. The questions themselves are read by
+``questionnaires.definition.clean_page``, from the questionnaire's own definition."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from questionnaires.models import Connection, Consent, Respondents, RespondentType
+
+
+class AboutYouForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        help_text=_("We will send you a link to confirm it. Use the same link to come back to your answers."),
+        error_messages={
+            "required": _("Enter your email address"),
+            "invalid": _("Enter an email address in the correct format, like name@example.com"),
+        },
+    )
+    name = forms.CharField(
+        label=_("Your name (optional)"),
+        max_length=200,
+        required=False,
+        help_text=_("Only published if you say we may publish your response with your name."),
+    )
+    respondent_type = forms.ChoiceField(
+        label=_("Are you responding as an individual or for an organisation?"),
+        choices=RespondentType.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Select whether you are responding as an individual or for an organisation")
+        },
+    )
+    organisation_name = forms.CharField(
+        label=_("Organisation name (if you are responding for an organisation)"),
+        max_length=200,
+        required=False,
+    )
+    connection = forms.MultipleChoiceField(
+        label=_("What is your connection to the area?"),
+        help_text=_("Select all that apply."),
+        choices=Connection.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Select your connection to the area")},
+    )
+    publication_consent = forms.ChoiceField(
+        label=_("May we publish your response?"),
+        help_text=_("We publish answers to closed questions only as totals, whatever you choose."),
+        choices=Consent.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Select whether we may publish your response")},
+    )
+
+    def __init__(self, *args, respondents: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        if respondents != Respondents.EMAIL:
+            del self.fields["email"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("respondent_type") == RespondentType.ORGANISATION
+            and not (cleaned.get("organisation_name") or "").strip()
+        ):
+            self.add_error("organisation_name", _("Enter the name of your organisation"))
+        return cleaned
+
+
+class ResumeLinkForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        error_messages={
+            "required": _("Enter your email address"),
+            "invalid": _("Enter an email address in the correct format, like name@example.com"),
+        },
+    )

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from questionnaires import views
+
+app_name = "questionnaires"
+
+urlpatterns = [
+    path("<int:pk>/", views.start, name="start"),
+    path("<int:pk>/page/<int:number>/", views.page, name="page"),
+    path("<int:pk>/check-your-answers/", views.check, name="check"),
+    path("<int:pk>/saved/", views.saved, name="saved"),
+    path("<int:pk>/response-sent/", views.done, name="done"),
+    path("resume/<str:token>/", views.resume, name="resume"),
+]
