@@ -357,10 +357,8 @@ def _clean_question(question: Mapping[str, Any], post: PostData) -> Any:
         values = [v for v in post.getlist(name) if v]
         if not values:
             return None
-        allowed = set(options_for(question))
-        if question.get("allow_other"):
-            allowed.add(OTHER)
-        if any(v not in allowed for v in values):
+        permitted = {*options_for(question), *([OTHER] if question.get("allow_other") else [])}
+        if any(v not in permitted for v in values):
             raise ValueError("Select from the answers listed.")
         other = ""
         if OTHER in values:

@@ -160,8 +160,9 @@ class Response(models.Model):
     connection = models.JSONField(default=list, blank=True)
     publication_consent = models.CharField(max_length=20, choices=Consent.choices)
     answers = models.JSONField(default=dict, blank=True)
-    #: The furthest page saved, so a person coming back carries on from there.
-    page_reached = models.PositiveIntegerField(default=0)
+    #: The page numbers saved so far: a person coming back, or a change that reveals a page, goes to
+    #: the first page they have not seen.
+    pages_saved = models.JSONField(default=list, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.ONLINE)
     reference = models.CharField(max_length=16, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -73,10 +73,13 @@ def page_before(definition: Mapping[str, Any], answers: Mapping[str, Any], numbe
     return next((n for n in reversed(page_numbers(definition, answers)) if n < number), None)
 
 
-def page_to_resume(response: Response) -> int | None:
-    """Where a person coming back carries on: the page after the furthest they saved; None when that
-    was the last page (they go to check their answers)."""
-    return page_after(response.version.definition, response.answers, response.page_reached)
+def page_unseen(response: Response, *, after: int = 0) -> int | None:
+    """The first visible page after ``after`` that the person has not saved yet; None when there is
+    none (they go to check their answers). Where someone coming back carries on, and where a changed
+    answer that reveals a new page leads."""
+    saved = set(response.pages_saved)
+    shown = page_numbers(response.version.definition, response.answers)
+    return next((n for n in shown if n > after and n not in saved), None)
 
 
 def answer_rows(definition: Mapping[str, Any], answers: Mapping[str, Any]) -> list[dict]:

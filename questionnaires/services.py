@@ -212,8 +212,9 @@ def response_save_page(*, response: Response, user, page_number: int, answers: M
     merged = {code: value for code, value in locked.answers.items() if code not in page_codes}
     merged.update({code: value for code, value in answers.items() if code in page_codes})
     locked.answers = qdef.prune(definition, merged)
-    locked.page_reached = max(locked.page_reached, page_number)
-    locked.save(update_fields=["answers", "page_reached", "updated_at"])
+    if page_number not in locked.pages_saved:
+        locked.pages_saved = sorted([*locked.pages_saved, page_number])
+    locked.save(update_fields=["answers", "pages_saved", "updated_at"])
     return locked
 
 

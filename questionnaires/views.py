@@ -3,6 +3,8 @@ your answers, confirmation. Views parse, ask the rules, call a service and rende
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
@@ -149,7 +151,7 @@ def _question_views(items: list[dict], values: dict[str, list[str]], errors: dic
         got = values.get(name) or [""]
         return got[-1]
 
-    shown = []
+    shown: list[dict[str, Any]] = []
     for item in items:
         if item["kind"] == "information":
             shown.append({"item": item})
@@ -233,15 +235,7 @@ def page(request, pk: int, number: int):
         if not errors:
             answers_now = response.answers
             if change:
-                target = next(
-                    (
-                        n
-                        for n, _p, its in qdef.visible(definition, answers_now)
-                        if n > number
-                        and any(i["kind"] != "information" and i["code"] not in answers_now for i in its)
-                    ),
-                    None,
-                )
+                target = selectors.page_unseen(response, after=number)
                 return HttpResponseRedirect(_page_url(questionnaire, target, change=True))
             return HttpResponseRedirect(
                 _page_url(questionnaire, selectors.page_after(definition, answers_now, number))
@@ -364,4 +358,4 @@ def resume(request, token: str):
     if response.email and response.email_confirmed_at is None:
         response = services.response_confirm_email(response=response)
     selectors.remember(request.session, response)
-    return HttpResponseRedirect(_page_url(questionnaire, selectors.page_to_resume(response)))
+    return HttpResponseRedirect(_page_url(questionnaire, selectors.page_unseen(response)))
