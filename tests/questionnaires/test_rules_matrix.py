@@ -11,7 +11,7 @@ from questionnaires.models import Questionnaire, Respondents
 from questionnaires.rules import respond_refusal
 from tests.consultations.factories import make_consultation
 from tests.consultations.test_rules_matrix import MOMENTS, PERSONS, T0, _user
-from tests.consultations.test_rules_matrix import world as world  # noqa: F401 (the fixture)
+from tests.consultations.test_rules_matrix import world as world
 from tests.questionnaires.factories import make_questionnaire
 
 OPEN_MOMENTS = {PhaseKind.INFORMATION, PhaseKind.PROPOSALS, PhaseKind.DELIBERATION, PhaseKind.VOTING}
@@ -25,7 +25,7 @@ WHO = {
 
 
 @pytest.fixture
-def questionnaires(world, index, ward):  # noqa: F811
+def questionnaires(world, index, ward):
     """One consultation per setting, on the timeline of the consultations' own matrix; the panel
     setting on a panel-track consultation."""
     people, pages = world
