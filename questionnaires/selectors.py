@@ -39,13 +39,14 @@ def response_current(*, questionnaire: Questionnaire, user, session: Mapping[str
     """The response this visitor is working on: a signed-in person's own, else the one their browser
     session holds (by id and secret token, so a guessed id is useless)."""
     held = session.get(SESSION_KEY, {}).get(str(questionnaire.pk))
+    response = None
     if held:
         response = _responses(questionnaire).filter(pk=held.get("r"), token=held.get("t")).first()
-        if response is not None:
-            return response
-    if user.is_authenticated and questionnaire.signed_in_only:
-        return _responses(questionnaire).filter(user=user, channel=Channel.ONLINE).first()
-    return None
+    if response is None and user.is_authenticated and questionnaire.signed_in_only:
+        response = _responses(questionnaire).filter(user=user, channel=Channel.ONLINE).first()
+    if response is not None:
+        response.questionnaire = questionnaire
+    return response
 
 
 def remember(session, response: Response) -> None:

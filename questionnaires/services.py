@@ -180,11 +180,14 @@ def response_confirm_email(*, response: Response) -> Response:
 
 
 def _locked_draft(response: Response, user) -> Response:
-    locked = (
-        Response.objects.select_for_update()
-        .select_related("questionnaire__consultation", "version")
-        .get(pk=response.pk)
-    )
+    """The response re-read under a row lock, still a draft, and still the person's to change.
+
+    The questionnaire (with its consultation's timeline) and the version are the ones already read
+    for the request: neither changes under a response.
+    """
+    locked = Response.objects.select_for_update().get(pk=response.pk)
+    locked.questionnaire = response.questionnaire
+    locked.version = response.version
     if locked.submitted:
         raise ValidationError("This response has already been sent.", code="submitted")
     if locked.channel == Channel.ONLINE:
@@ -195,7 +198,7 @@ def _locked_draft(response: Response, user) -> Response:
                 "Confirm your email address first: use the link we sent you.", code="unconfirmed"
             )
         # Who may respond is checked again: the consultation may have closed since the last page.
-        _refuse_unless_allowed(questionnaire=locked.questionnaire, user=locked.user or user)
+        _refuse_unless_allowed(questionnaire=locked.questionnaire, user=user)
     return locked
 
 
