@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from questionnaires.models import Connection, Consent, Respondents, RespondentType
+from questionnaires.models import Channel, Connection, Consent, Respondents, RespondentType
 
 
 class AboutYouForm(forms.Form):
@@ -77,3 +77,41 @@ class ResumeLinkForm(forms.Form):
             "invalid": _("Enter an email address in the correct format, like name@example.com"),
         },
     )
+
+
+class OfficerEntryForm(AboutYouForm):
+    """A response that arrived another way, keyed in by council staff: how and when it arrived first."""
+
+    channel = forms.ChoiceField(
+        label=_("How did the response arrive?"),
+        choices=[c for c in Channel.choices if c[0] != Channel.ONLINE],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Select how the response arrived")},
+    )
+    received_on = forms.DateField(
+        label=_("Date received"),
+        help_text=_("For example, 27/3/2026."),
+        input_formats=["%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"],
+        error_messages={
+            "required": _("Enter the date the response was received"),
+            "invalid": _("Enter a real date, like 27/3/2026"),
+        },
+    )
+    late_reason = forms.CharField(
+        label=_("If it arrived after the consultation closed, why is it accepted?"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    field_order = ["channel", "received_on", "late_reason"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, respondents=Respondents.EMAIL, **kwargs)
+        self.fields["email"].required = False
+        self.fields["email"].label = _("Respondent's email address (optional)")
+        self.fields["email"].help_text = _("Only if they gave one. We do not email keyed-in responses.")
+        self.fields["name"].label = _("Respondent's name (optional)")
+        self.fields["respondent_type"].label = _("Did they respond as an individual or for an organisation?")
+        self.fields["connection"].label = _("Their connection to the area")
+        self.fields["publication_consent"].label = _("What did they say about publishing their response?")

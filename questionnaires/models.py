@@ -164,6 +164,14 @@ class Response(models.Model):
     #: the first page they have not seen.
     pages_saved = models.JSONField(default=list, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.ONLINE)
+    #: Responses received on paper, by email, by phone or at an event: who keyed it in, and when it
+    #: arrived. One received after the consultation closed is late, with the officer's reason.
+    keyed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    received_on = models.DateField(null=True, blank=True)
+    late = models.BooleanField(default=False)
+    late_reason = models.TextField(max_length=1000, blank=True)
     reference = models.CharField(max_length=16, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -187,6 +195,15 @@ class Response(models.Model):
                 condition=models.Q(status="draft")
                 | models.Q(reference__isnull=False, submitted_at__isnull=False),
                 name="questionnaires_submitted_has_reference",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(channel="online", keyed_by__isnull=True)
+                | (~models.Q(channel="online") & models.Q(keyed_by__isnull=False, received_on__isnull=False)),
+                name="questionnaires_keyed_in_offline_only",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(late=False) | ~models.Q(late_reason=""),
+                name="questionnaires_late_has_reason",
             ),
             models.CheckConstraint(
                 condition=~models.Q(respondent_type="organisation") | ~models.Q(organisation_name=""),

@@ -78,6 +78,7 @@ def respond_refusal(user, questionnaire) -> str | None:
         return REFUSALS["sign_in"]
     return REFUSALS[questionnaire.respondents]
 
+
 # Building questionnaires in the Wagtail admin (snippet permissions go through these too).
 for _verb in ("add", "change", "delete", "view"):
     rules.add_perm(f"questionnaires.{_verb}_questionnaire", is_council_staff)

@@ -7,9 +7,11 @@ out on commit.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+import rules
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -34,6 +36,7 @@ from questionnaires.rules import is_open, respond_refusal
 from questionnaires.selectors import answer_rows
 
 RESUME_SALT = "questionnaires.resume"
+STAFF_ONLY = "Only council officers and councillors can enter responses."
 
 
 def resume_token(response: Response) -> str:
@@ -127,6 +130,61 @@ def response_start(
     )
 
 
+@transaction.atomic
+def response_enter(
+    *,
+    questionnaire: Questionnaire,
+    officer,
+    channel: str,
+    received_on: dt.date,
+    late_reason: str = "",
+    respondent_type: str,
+    organisation_name: str = "",
+    connection: list[str],
+    publication_consent: str,
+    email: str = "",
+    name: str = "",
+) -> Response:
+    """Begin keying in a response that arrived on paper, by email, by phone or at an event.
+
+    Only council staff may. A response received after the consultation closed is accepted as late,
+    and only with a reason; one dated in the future, or before the consultation opened, is refused.
+    """
+    if not rules.has_perm("questionnaires.enter_response", officer, questionnaire):
+        raise ValidationError(STAFF_ONLY, code="refused")
+    if channel not in Channel.values or channel == Channel.ONLINE:
+        raise ValidationError({"channel": "Choose how the response arrived."})
+    consultation = questionnaire.consultation
+    today = timezone.localdate()
+    opened = consultation.timeline[0].starts_at if consultation.timeline else None
+    closes = consultation.participation_ends_at
+    if received_on > today:
+        raise ValidationError({"received_on": "The date received must be today or in the past."})
+    if opened is not None and received_on < timezone.localtime(opened).date():
+        raise ValidationError({"received_on": "The date received must be after the consultation opened."})
+    late = closes is not None and received_on > timezone.localtime(closes).date()
+    if late and not late_reason.strip():
+        raise ValidationError(
+            {"late_reason": "This response arrived after the consultation closed: say why it is accepted."}
+        )
+    return _create(
+        questionnaire=questionnaire,
+        user=None,
+        email=email.strip().lower(),
+        confirmed=False,
+        respondent_type=respondent_type,
+        organisation_name=organisation_name if respondent_type == RespondentType.ORGANISATION else "",
+        connection=list(connection),
+        publication_consent=publication_consent,
+        name=name,
+        channel=channel,
+        keyed_by=officer,
+        received_on=received_on,
+        late=late,
+        late_reason=late_reason.strip() if late else "",
+    )
+
+
 def _update(response: Response, details: Mapping[str, Any]) -> Response:
     for field, value in details.items():
         setattr(response, field, value)
@@ -190,7 +248,13 @@ def _locked_draft(response: Response, user) -> Response:
     locked.version = response.version
     if locked.submitted:
         raise ValidationError("This response has already been sent.", code="submitted")
-    if locked.channel == Channel.ONLINE:
+    if locked.channel != Channel.ONLINE:
+        # Keyed in by staff: any officer or councillor may carry on, late or not.
+        if not rules.has_perm("questionnaires.enter_response", user, locked.questionnaire):
+            raise ValidationError(
+                "Only council officers and councillors can enter responses.", code="refused"
+            )
+    else:
         if locked.user_id is not None and user.pk != locked.user_id:
             raise ValidationError("This response belongs to someone else.", code="refused")
         if locked.questionnaire.respondents == Respondents.EMAIL and locked.email_confirmed_at is None:
@@ -249,7 +313,8 @@ def response_submit(*, response: Response, user) -> Response:
             raise
     else:
         raise ValidationError("We could not give your response a reference. Try again.", code="reference")
-    _mail_on_commit(locked, "copy")
+    if locked.channel == Channel.ONLINE:
+        _mail_on_commit(locked, "copy")
     return locked
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from questionnaires import views
+from questionnaires import staff_views, views
 
 app_name = "questionnaires"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:pk>/saved/", views.saved, name="saved"),
     path("<int:pk>/response-sent/", views.done, name="done"),
     path("resume/<str:token>/", views.resume, name="resume"),
+    path("<int:pk>/enter-a-response/", staff_views.enter, name="enter"),
 ]

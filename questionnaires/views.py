@@ -18,7 +18,7 @@ from cms.views import rate_limited
 from questionnaires import definition as qdef
 from questionnaires import selectors, services
 from questionnaires.forms import AboutYouForm, ResumeLinkForm
-from questionnaires.models import Connection, Questionnaire, Respondents, Response
+from questionnaires.models import Channel, Connection, Questionnaire, Respondents, Response
 from questionnaires.rules import respond_refusal
 
 #: Starting anonymous responses from one address, per hour (the page says so).
@@ -44,6 +44,12 @@ def _page_url(questionnaire: Questionnaire, number: int | None, *, change: bool 
     return url + "?change=1" if change else url
 
 
+def _start_url(questionnaire: Questionnaire, response: Response) -> str:
+    if response.channel != Channel.ONLINE:
+        return _url("enter", questionnaire)
+    return _url("start", questionnaire) + "?change=1"
+
+
 def _refused(request, questionnaire: Questionnaire, message: str, status: int = 403):
     return render(
         request,
@@ -60,7 +66,11 @@ def _draft(request, questionnaire: Questionnaire) -> Response | None:
     )
     if response is None or response.submitted:
         return None
-    if questionnaire.respondents == Respondents.EMAIL and response.email_confirmed_at is None:
+    if (
+        response.channel == Channel.ONLINE
+        and questionnaire.respondents == Respondents.EMAIL
+        and response.email_confirmed_at is None
+    ):
         return None
     return response
 
@@ -278,7 +288,10 @@ def check(request, pk: int):
         else:
             selectors.forget(request.session, submitted)
             done = dict(request.session.get(DONE_KEY, {}))
-            done[str(questionnaire.pk)] = submitted.reference
+            done[str(questionnaire.pk)] = {
+                "reference": submitted.reference,
+                "keyed": submitted.channel != Channel.ONLINE,
+            }
             request.session[DONE_KEY] = done
             return HttpResponseRedirect(_url("done", questionnaire))
     definition = response.version.definition
@@ -302,14 +315,11 @@ def check(request, pk: int):
 
 def done(request, pk: int):
     questionnaire = _questionnaire(pk)
-    reference = request.session.get(DONE_KEY, {}).get(str(pk))
-    if not reference:
+    done = request.session.get(DONE_KEY, {}).get(str(pk))
+    if not done:
         return HttpResponseRedirect(_url("start", questionnaire))
-    return render(
-        request,
-        "questionnaires/done.html",
-        {"questionnaire": questionnaire, "consultation": questionnaire.consultation, "reference": reference},
-    )
+    context = {"questionnaire": questionnaire, "consultation": questionnaire.consultation, **done}
+    return render(request, "questionnaires/done.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import rules
 from django import template
 
 from questionnaires.selectors import questionnaire_for_consultation
@@ -9,8 +10,11 @@ register = template.Library()
 
 @register.inclusion_tag("questionnaires/includes/consultation_link.html", takes_context=True)
 def questionnaire_link(context, consultation) -> dict:
-    """The "respond to the questionnaire" box on a consultation page, when it has one."""
-    return {
-        "questionnaire": questionnaire_for_consultation(consultation=consultation),
-        "consultation": consultation,
-    }
+    """The "respond to the questionnaire" box on a consultation page, when it has one, with the link
+    for staff to key in responses received another way."""
+    questionnaire = questionnaire_for_consultation(consultation=consultation)
+    user = context.get("user")
+    can_enter = bool(
+        questionnaire and user and rules.has_perm("questionnaires.enter_response", user, questionnaire)
+    )
+    return {"questionnaire": questionnaire, "consultation": consultation, "can_enter": can_enter}
