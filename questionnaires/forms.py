@@ -115,3 +115,25 @@ class OfficerEntryForm(AboutYouForm):
         self.fields["respondent_type"].label = _("Did they respond as an individual or for an organisation?")
         self.fields["connection"].label = _("Their connection to the area")
         self.fields["publication_consent"].label = _("What did they say about publishing their response?")
+
+
+class RedactionForm(forms.Form):
+    code = forms.ChoiceField(
+        label=_("Answer to redact"), error_messages={"required": _("Choose the answer to redact")}
+    )
+    text = forms.CharField(
+        label=_("The answer as it should be published"),
+        help_text=_("Replace what must not be published, for example a name, with [redacted]."),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=20_000,
+        error_messages={"required": _("Enter the answer as it should be published")},
+    )
+    reason = forms.CharField(
+        label=_("Why are you redacting it?"),
+        max_length=500,
+        error_messages={"required": _("Say why you are redacting this answer")},
+    )
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].choices = [("", _("Choose an answer")), *choices]

@@ -218,3 +218,40 @@ class Response(models.Model):
     @property
     def submitted(self) -> bool:
         return self.status == Status.SUBMITTED
+
+
+class Redaction(models.Model):
+    """An officer's redaction of one free-text answer before publication.
+
+    The response's own answer is never changed: the latest redaction of an answer is what is shown
+    and exported in its place, and every redaction stays here with who made it, when and why.
+    """
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="redactions")
+    code = models.CharField(max_length=40)
+    text = models.TextField(max_length=20_000)
+    reason = models.CharField(max_length=500)
+    redacted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    redacted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["redacted_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.response_id}/{self.code} at {self.redacted_at:%Y-%m-%d %H:%M}"
+
+
+class ExportLog(models.Model):
+    """Every download of a questionnaire's responses: who, when, what."""
+
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="exports")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    format = models.CharField(max_length=10)
+    what = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.format} {self.created_at:%Y-%m-%d %H:%M}"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import rules
 
-from accounts.rules import can_participate, is_council_staff, is_panel_member, is_suspended
+from accounts.rules import can_participate, is_council_staff, is_officer, is_panel_member, is_suspended
 from consultations.phases import Status
-from consultations.rules import lives_in_affected_ward
+from consultations.rules import is_owner, lives_in_affected_ward
 from questionnaires.models import Respondents
 
 
@@ -78,6 +78,17 @@ def respond_refusal(user, questionnaire) -> str | None:
         return REFUSALS["sign_in"]
     return REFUSALS[questionnaire.respondents]
 
+
+@rules.predicate
+def owns_the_consultation(user, questionnaire) -> bool:
+    return questionnaire is not None and is_owner(user, questionnaire.consultation)
+
+
+#: Responses hold personal data: the council's officers and the consultation's own councillor read,
+#: redact and export them; other councillors do not.
+rules.add_perm("questionnaires.read_responses", is_officer | owns_the_consultation)
+rules.add_perm("questionnaires.redact_response", is_officer | owns_the_consultation)
+rules.add_perm("questionnaires.export_responses", is_officer | owns_the_consultation)
 
 # Building questionnaires in the Wagtail admin (snippet permissions go through these too).
 for _verb in ("add", "change", "delete", "view"):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from consultations.models import ConsultationPage
 from questionnaires import definition as qdef
-from questionnaires.models import Channel, Questionnaire, Response
+from questionnaires.models import Channel, Questionnaire, Redaction, Response, Status
 
 SESSION_KEY = "questionnaire_responses"
 
@@ -99,3 +100,148 @@ def answer_rows(definition: Mapping[str, Any], answers: Mapping[str, Any]) -> li
                 }
             )
     return rows
+
+
+# --- For council staff: responses, redactions, exports ------------------------------------------
+
+RESPONSES_PER_PAGE = 50
+
+
+def submitted_responses(*, questionnaire: Questionnaire, search: str = "") -> QuerySet[Response]:
+    """Submitted responses, oldest first; ``search`` finds text anywhere in the answers or the
+    organisation's name (case-insensitive)."""
+    responses = Response.objects.filter(questionnaire=questionnaire, status=Status.SUBMITTED).select_related(
+        "version", "keyed_by"
+    )
+    if search:
+        responses = responses.annotate(answers_text=Cast("answers", TextField())).filter(
+            Q(answers_text__icontains=search)
+            | Q(organisation_name__icontains=search)
+            | Q(reference__iexact=search)
+        )
+    return responses.order_by("submitted_at", "pk")
+
+
+def response_for_staff(*, questionnaire: Questionnaire, reference: str) -> Response | None:
+    return (
+        Response.objects.filter(questionnaire=questionnaire, reference=reference, status=Status.SUBMITTED)
+        .select_related("version", "keyed_by")
+        .prefetch_related(Prefetch("redactions", queryset=Redaction.objects.select_related("redacted_by")))
+        .first()
+    )
+
+
+def latest_redactions(response: Response) -> dict[str, Redaction]:
+    """The redaction in force for each answer (the latest), from a prefetch of ``redactions``."""
+    latest: dict[str, Redaction] = {}
+    for redaction in response.redactions.all():
+        latest[redaction.code] = redaction
+    return latest
+
+
+def staff_answer_rows(response: Response) -> list[dict]:
+    """The answers as staff see them: the redacted text where there is one, beside the original."""
+    definition = response.version.definition
+    redactions = latest_redactions(response)
+    rows = answer_rows(definition, response.answers)
+    questions = qdef.question_by_code(definition)
+    for row in rows:
+        row["redaction"] = redactions.get(row["code"])
+        row["free_text"] = questions[row["code"]]["kind"] in ("short_text", "long_text") or bool(
+            isinstance(response.answers.get(row["code"]), dict) and response.answers[row["code"]].get("other")
+        )
+        row["answered"] = row["code"] in response.answers
+    return rows
+
+
+def codebook_rows(*, questionnaire: Questionnaire) -> Iterator[list[str]]:
+    """One row per question per version: what each export column means."""
+    yield ["version", "question_id", "page", "kind", "question", "required", "options", "condition"]
+    for version in questionnaire.versions.order_by("number"):
+        for number, page in enumerate(version.definition["pages"], start=1):
+            for item in page["items"]:
+                if item["kind"] == "information":
+                    continue
+                condition = item.get("condition") or page.get("condition")
+                yield [
+                    str(version.number),
+                    item["code"],
+                    str(number),
+                    item["kind"],
+                    item["text"],
+                    "yes" if item.get("required") else "no",
+                    " | ".join(qdef.options_for(item)),
+                    f"{condition['code']} {condition['op']} {condition['value']}" if condition else "",
+                ]
+
+
+EXPORT_FIELDS = [
+    "reference",
+    "version",
+    "channel",
+    "submitted_at",
+    "received_on",
+    "late",
+    "late_reason",
+    "respondent_type",
+    "organisation_name",
+    "connection",
+    "publication_consent",
+]
+
+
+def export_rows(*, questionnaire: Questionnaire, chunk_size: int = 2000) -> Iterator[list[str]]:
+    """Every submitted response as a row, a column per question id of every version (see the
+    codebook), redactions applied. Read in chunks, so memory stays flat however many there are.
+    Names and email addresses are not exported."""
+    versions = {v.pk: v for v in questionnaire.versions.all()}
+    codes: list[str] = []
+    for version in sorted(versions.values(), key=lambda v: v.number):
+        for q in qdef.questions(version.definition):
+            if q["code"] not in codes:
+                codes.append(q["code"])
+    yield EXPORT_FIELDS + codes
+    responses = (
+        Response.objects.filter(questionnaire=questionnaire, status=Status.SUBMITTED)
+        .order_by("pk")
+        .prefetch_related("redactions")
+        .only(
+            "pk",
+            "reference",
+            "version_id",
+            "channel",
+            "submitted_at",
+            "received_on",
+            "late",
+            "late_reason",
+            "respondent_type",
+            "organisation_name",
+            "connection",
+            "publication_consent",
+            "answers",
+        )
+    )
+    for response in responses.iterator(chunk_size=chunk_size):
+        by_code = qdef.question_by_code(versions[response.version_id].definition)
+        redactions = latest_redactions(response)
+        row = [
+            response.reference or "",
+            str(versions[response.version_id].number),
+            response.channel,
+            response.submitted_at.isoformat() if response.submitted_at else "",
+            response.received_on.isoformat() if response.received_on else "",
+            "yes" if response.late else "no",
+            response.late_reason,
+            response.respondent_type,
+            response.organisation_name,
+            " | ".join(response.connection),
+            response.publication_consent,
+        ]
+        for code in codes:
+            if code in redactions:
+                row.append(redactions[code].text)
+            elif code in response.answers and code in by_code:
+                row.append(qdef.display(by_code[code], response.answers[code]))
+            else:
+                row.append("")
+        yield row

@@ -24,8 +24,10 @@ from django.utils import timezone
 from questionnaires import definition as qdef
 from questionnaires.models import (
     Channel,
+    ExportLog,
     Questionnaire,
     QuestionnaireVersion,
+    Redaction,
     Respondents,
     RespondentType,
     Response,
@@ -351,3 +353,28 @@ def _mail_on_commit(response: Response, kind: str, *, to: str = "") -> None:
     }[kind].format(title=response.questionnaire.title, reference=response.reference or "")
     body = render_to_string(f"questionnaires/email/{kind}.txt", context)
     transaction.on_commit(lambda: send_mail(subject, body, None, [address]))
+
+
+@transaction.atomic
+def response_redact(*, response: Response, code: str, text: str, reason: str, by) -> Redaction:
+    """Redact one answer for publication: the original stays in the response, this text is shown in
+    its place, and who did it, when and why is kept."""
+    if not rules.has_perm("questionnaires.redact_response", by, response.questionnaire):
+        raise ValidationError("Only the council's officers can redact responses.", code="refused")
+    if not response.submitted or code not in response.answers:
+        raise ValidationError({"code": "Choose an answer this response gave."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why you are redacting this answer."})
+    redaction = Redaction(
+        response=response, code=code, text=text.strip(), reason=reason.strip(), redacted_by=by
+    )
+    redaction.full_clean()
+    redaction.save()
+    return redaction
+
+
+def export_log_record(*, questionnaire: Questionnaire, user, format: str, what: str) -> ExportLog:
+    """Record a download before it starts: the log says who took what, even if they stop half-way."""
+    if not rules.has_perm("questionnaires.export_responses", user, questionnaire):
+        raise ValidationError("Only the council's officers can export responses.", code="refused")
+    return ExportLog.objects.create(questionnaire=questionnaire, user=user, format=format, what=what)

@@ -17,4 +17,10 @@ def questionnaire_link(context, consultation) -> dict:
     can_enter = bool(
         questionnaire and user and rules.has_perm("questionnaires.enter_response", user, questionnaire)
     )
-    return {"questionnaire": questionnaire, "consultation": consultation, "can_enter": can_enter}
+    can_read = bool(can_enter and rules.has_perm("questionnaires.read_responses", user, questionnaire))
+    return {
+        "questionnaire": questionnaire,
+        "consultation": consultation,
+        "can_enter": can_enter,
+        "can_read": can_read,
+    }
