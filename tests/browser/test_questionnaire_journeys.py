@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import re
 from email.header import decode_header, make_header
+from pathlib import Path
 
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from questionnaires.models import Respondents, Response
+from questionnaires.models import ExportLog, Respondents, Response
+from tests import factories
 from tests.consultations.factories import make_consultation, make_index
+from tests.live.conftest import session_cookie
 from tests.questionnaires.factories import make_questionnaire
 
 
@@ -192,3 +196,56 @@ def test_anonymous_respondent_keeps_the_link_on_the_saved_page(th, live_db):
     expect(page.locator(".govuk-error-summary")).to_contain_text(
         "Enter an email address in the correct format"
     )
+
+
+def test_officer_keys_in_a_paper_response_redacts_one_and_downloads_the_csv(th, daphne_server, live_db):
+    consultation, _ = _questionnaire(live_db)
+    officer = factories.OfficerFactory(display_name="Olwen Officer")
+    th.page.context.add_cookies([{"name": "sessionid", "value": session_cookie(officer), "url": th.base_url}])
+    page = th.page
+    th.goto(consultation.url)
+    th.submit(
+        page.get_by_role("link", name="Enter a response received on paper, by email, by phone or at an event")
+    )
+    page.get_by_label("Paper form").check()
+    page.get_by_label("Date received").fill("1/1/2020")
+    th.submit(page.get_by_role("button", name="Continue to the questions"))
+    expect(page.locator(".govuk-error-summary")).to_contain_text("after the consultation opened")
+    page.get_by_label("Date received").fill(timezone.localdate().strftime("%d/%m/%Y"))
+    page.get_by_label("As an individual").check()
+    page.get_by_label("I live here").check()
+    page.get_by_label("Publish my response without my name").check()
+    th.submit(page.get_by_role("button", name="Continue to the questions"))
+    page.get_by_label("Bus", exact=True).check()
+    th.submit(page.get_by_role("button", name="Continue"))
+    page.get_by_label("Strongly disagree").check()
+    page.get_by_label("Why do you say that?").fill("Ask Mr Jones at 12 High Street")
+    th.submit(page.get_by_role("button", name="Continue"))
+    th.submit(page.get_by_role("button", name="Continue"))
+    expect(page.locator("main")).to_contain_text("Paper form")
+    th.submit(page.get_by_role("button", name="Accept and send"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Response recorded")
+    stored = Response.objects.get()
+    assert stored.channel == "paper" and stored.keyed_by == officer
+
+    th.goto(consultation.url)
+    th.submit(page.get_by_role("link", name="Read, search, redact and download the responses"))
+    page.get_by_label("Search the answers").fill("High Street")
+    th.submit(page.get_by_role("button", name="Search"))
+    th.submit(page.get_by_role("link", name=stored.reference))
+    page.get_by_label("Answer to redact").select_option("bus-why")
+    page.get_by_label("The answer as it should be published").fill("Ask [redacted]")
+    th.submit(page.get_by_role("button", name="Redact"))
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Say why you are redacting this answer")
+    page.get_by_label("Answer to redact").select_option("bus-why")
+    page.get_by_label("The answer as it should be published").fill("Ask [redacted]")
+    page.get_by_label("Why are you redacting it?").fill("Names and addresses")
+    th.submit(page.get_by_role("button", name="Redact"))
+    expect(page.locator("main")).to_contain_text("Reason: Names and addresses")
+    th.submit(page.get_by_role("link", name="Back to the responses"))
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download every response (CSV)").click()
+    path = download_info.value.path()
+    text = Path(path).read_text(encoding="utf-8")
+    assert stored.reference in text and "Ask [redacted]" in text and "12 High Street" not in text
+    assert ExportLog.objects.get().user == officer
