@@ -34,7 +34,6 @@ class ConditionBlock(blocks.StructBlock):
     class Meta:
         icon = "resubmit"
         label = _("Display condition")
-        collapsed = True
 
 
 def _code_block() -> blocks.RegexBlock:

@@ -15,8 +15,9 @@ from pathlib import Path
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from questionnaires.models import ExportLog, Respondents, Response
+from questionnaires.models import ExportLog, Questionnaire, Respondents, Response
 from tests import factories
+from tests.browser.test_consultations_journeys import _admin_sign_in, _restore_roles_and_workflow
 from tests.consultations.factories import make_consultation, make_index
 from tests.live.conftest import session_cookie
 from tests.questionnaires.factories import make_questionnaire
@@ -249,3 +250,45 @@ def test_officer_keys_in_a_paper_response_redacts_one_and_downloads_the_csv(th, 
     text = Path(path).read_text(encoding="utf-8")
     assert stored.reference in text and "Ask [redacted]" in text and "12 High Street" not in text
     assert ExportLog.objects.get().user == officer
+
+
+def test_councillor_builds_a_questionnaire_with_a_condition_in_the_admin(th, live_db):
+    _restore_roles_and_workflow(live_db)
+    index = make_index(live_db)
+    consultation = make_consultation(index, title="Town centre buses", slug="town-centre-buses", days=3)
+    factories.CouncillorFactory(email="cllr@example.org")
+    _admin_sign_in(th, "cllr@example.org")
+    th.goto("/admin/snippets/questionnaires/questionnaire/add/")
+    page = th.page
+    # The consultation is picked with Wagtail's own page chooser; its hidden input takes the page's id.
+    page.locator("#id_consultation").evaluate("(input, pk) => { input.value = pk; }", str(consultation.pk))
+    page.locator("#id_title").fill("Buses questionnaire")
+    page.locator("#id_respondents").select_option("email")
+    add = page.get_by_role("button", name="Insert a block")
+    add.first.click()  # page 1
+    add.nth(1).click()
+    page.get_by_role("option", name="Short text").click()
+    page.locator("#pages-0-value-items-0-value-code").fill("bus")
+    page.locator("#pages-0-value-items-0-value-text").fill("Do you use the bus?")
+    add.last.click()  # page 2
+    add.nth(add.count() - 2).click()
+    page.get_by_role("option", name="Short text").click()
+    page.locator("#pages-1-value-items-0-value-code").fill("why")
+    page.locator("#pages-1-value-items-0-value-text").fill("Why not?")
+    # First, a mistake: the first question depends on a later one.
+    page.locator("#pages-0-value-items-0-value-condition-code").fill("why")
+    page.locator("#pages-0-value-items-0-value-condition-value").fill("x")
+    th.submit(page.get_by_role("button", name="Save", exact=True))
+    expect(page.locator("main")).to_contain_text(
+        "Question “bus” depends on question “why”, which comes after it."
+    )
+    page.locator("#pages-0-value-items-0-value-condition-code").fill("")
+    page.locator("#pages-0-value-items-0-value-condition-value").fill("")
+    page.locator("#pages-1-value-condition-code").fill("bus")
+    page.locator("#pages-1-value-condition-op").select_option("is_not")
+    page.locator("#pages-1-value-condition-value").fill("yes")
+    th.submit(page.get_by_role("button", name="Save", exact=True))
+    questionnaire = Questionnaire.objects.get(consultation=consultation)
+    definition = questionnaire.definition()
+    assert definition["pages"][1]["condition"] == {"code": "bus", "op": "is_not", "value": "yes"}
+    assert [p["items"][0]["code"] for p in definition["pages"]] == ["bus", "why"]
