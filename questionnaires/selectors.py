@@ -10,6 +10,7 @@ from django.db.models.functions import Cast
 
 from consultations.models import ConsultationPage
 from questionnaires import definition as qdef
+from questionnaires import summaries
 from questionnaires.models import Channel, Questionnaire, Redaction, Response, Status
 
 SESSION_KEY = "questionnaire_responses"
@@ -245,3 +246,31 @@ def export_rows(*, questionnaire: Questionnaire, chunk_size: int = 2000) -> Iter
             else:
                 row.append("")
         yield row
+
+
+def question_summaries(*, questionnaire: Questionnaire) -> list[dict]:
+    """Per-question summaries for each version that has submitted responses, newest version first.
+
+    One query (plus one for the versions) however many responses there are: the answers are read in
+    chunks and counted in Python by ``questionnaires.summaries``.
+    """
+    versions = {v.pk: v for v in questionnaire.versions.all()}
+    by_version: dict[int, list[dict]] = {}
+    rows = (
+        Response.objects.filter(questionnaire=questionnaire, status=Status.SUBMITTED)
+        .order_by()
+        .values_list("version_id", "answers")
+    )
+    for version_id, answers in rows.iterator(chunk_size=5000):
+        by_version.setdefault(version_id, []).append(answers)
+    result = []
+    for version_id in sorted(by_version, key=lambda pk: -versions[pk].number):
+        answer_sets = by_version[version_id]
+        result.append(
+            {
+                "version": versions[version_id],
+                "responses": len(answer_sets),
+                "summaries": summaries.summarise(versions[version_id].definition, answer_sets),
+            }
+        )
+    return result

@@ -170,3 +170,16 @@ def codebook_csv(request, pk: int):
     return _csv_download(
         selectors.codebook_rows(questionnaire=questionnaire), f"questionnaire-{questionnaire.pk}-codebook.csv"
     )
+
+
+def results(request, pk: int):
+    questionnaire = _questionnaire(pk)
+    refused = _staff(request, questionnaire, "questionnaires.read_responses")
+    if refused:
+        return refused
+    context = {
+        "questionnaire": questionnaire,
+        "consultation": questionnaire.consultation,
+        "versions": selectors.question_summaries(questionnaire=questionnaire),
+    }
+    return render(request, "questionnaires/staff/results.html", context)

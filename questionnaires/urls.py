@@ -13,6 +13,7 @@ urlpatterns = [
     path("resume/<str:token>/", views.resume, name="resume"),
     path("<int:pk>/enter-a-response/", staff_views.enter, name="enter"),
     path("<int:pk>/responses/", staff_views.responses, name="responses"),
+    path("<int:pk>/results/", staff_views.results, name="results"),
     path("<int:pk>/responses/<str:reference>/", staff_views.response_detail, name="response"),
     path("<int:pk>/responses.csv", staff_views.export_csv, name="export_csv"),
     path("<int:pk>/codebook.csv", staff_views.codebook_csv, name="codebook_csv"),

@@ -250,6 +250,9 @@ def test_officer_keys_in_a_paper_response_redacts_one_and_downloads_the_csv(th, 
     text = Path(path).read_text(encoding="utf-8")
     assert stored.reference in text and "Ask [redacted]" in text and "12 High Street" not in text
     assert ExportLog.objects.get().user == officer
+    th.submit(page.get_by_role("link", name="Results: every question summarised"))
+    expect(page.locator("main")).to_contain_text("Version 1: 1 response")
+    expect(page.get_by_role("table").first).to_contain_text("Bus")
 
 
 def test_councillor_builds_a_questionnaire_with_a_condition_in_the_admin(th, live_db):

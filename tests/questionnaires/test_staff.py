@@ -169,3 +169,27 @@ def test_staff_pages_do_not_grow_with_the_responses(client, questionnaire, offic
     assert counts[0] == counts[1], counts
     # Staff pages carry Wagtail's user bar, whose permission checks cost a few queries of their own.
     assert max(counts[1]) <= 20, counts
+
+
+def test_results_summarise_each_question_with_a_table_and_bars(client, questionnaire, officer):
+    add_submitted(questionnaire, 10)
+    client.force_login(officer)
+    page = client.get(url("results", questionnaire)).content.decode()
+    assert "Version 1: 10 responses" in page
+    # 5 of 10 chose Bus, 5 chose Other; the bus station question was answered by the 5 bus users.
+    assert '<th scope="row" class="govuk-table__header">Bus</th>' in page
+    assert "50.0%" in page and 'width="50.0"' in page
+    assert "5 people answered." in page
+
+
+def test_results_query_count_does_not_grow(client, questionnaire, officer):
+    client.force_login(officer)
+    counts = []
+    for n in (10, 400):
+        Response.objects.all().delete()
+        add_submitted(questionnaire, n)
+        client.get(url("results", questionnaire))
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url("results", questionnaire)).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1] and counts[1] <= 20, counts
