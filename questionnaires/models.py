@@ -210,7 +210,13 @@ class Response(models.Model):
                 name="questionnaires_organisation_named",
             ),
         ]
-        indexes = [models.Index(fields=["questionnaire", "status"])]
+        indexes = [
+            models.Index(fields=["questionnaire", "status"]),
+            # The staff list: submitted responses in the order they arrived.
+            models.Index(
+                fields=["questionnaire", "status", "submitted_at", "id"], name="questionnaires_list_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.reference or f"draft {self.pk}"

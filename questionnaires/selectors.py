@@ -111,8 +111,10 @@ RESPONSES_PER_PAGE = 50
 def submitted_responses(*, questionnaire: Questionnaire, search: str = "") -> QuerySet[Response]:
     """Submitted responses, oldest first; ``search`` finds text anywhere in the answers or the
     organisation's name (case-insensitive)."""
-    responses = Response.objects.filter(questionnaire=questionnaire, status=Status.SUBMITTED).select_related(
-        "version", "keyed_by"
+    responses = (
+        Response.objects.filter(questionnaire=questionnaire, status=Status.SUBMITTED)
+        .select_related("keyed_by")
+        .defer("answers", "pages_saved", "token")
     )
     if search:
         responses = responses.annotate(answers_text=Cast("answers", TextField())).filter(
