@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "consultations",
     "proposals",
     "voting",
+    "questionnaires",
     "wagtail.contrib.settings",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
