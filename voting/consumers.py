@@ -26,11 +26,13 @@ import time
 from collections.abc import Callable
 from importlib import import_module
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from cms import visibility
 from voting import batching, broadcast, fanout, protocol
 from voting.protocol import ProtocolError
 
@@ -125,15 +127,19 @@ def _session_states(codes: list[str]) -> dict[str, Any]:
 session_states = OnePassBatch(_session_states)
 
 
-def _question_view(question_id: int, user) -> dict[str, Any] | None:
-    """Whether the question exists and whether this person may see its numbers now."""
+def _question_view(question_id: int, scope: dict, public_screen: bool = False) -> dict[str, Any] | None:
+    """Whether the question exists and this person may see it (the visibility gate: a draft or
+    restricted consultation's question is as good as missing), and whether they may see its numbers
+    now (on a public screen: whether the public may)."""
     from voting.models import Question
     from voting.selectors import results_visible_to
 
-    question = Question.objects.filter(pk=question_id).first()
-    if question is None:
+    question = Question.objects.select_related("consultation").filter(pk=question_id).first()
+    if question is None or not visibility.may_see(scope, question):
         return None
-    return {"question": question.pk, "visible": bool(results_visible_to(question=question, user=user))}
+    user = visibility.looker(scope).user
+    visible = results_visible_to(question=question, user=user, public_screen=public_screen)
+    return {"question": question.pk, "visible": bool(visible)}
 
 
 class TokenBucket:
@@ -161,6 +167,8 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
 
     question_id: int | None = None
     visible: bool = False
+    #: A screen in a room (``?screen=public``, the presenter view): it shows what the public may see.
+    public_screen: bool = False
     #: The question this socket is registered for with the fan-out hub.
     watched: int | None = None
     last_seq: tuple[str, int] | None = None
@@ -186,6 +194,9 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
     # Connection ----------------------------------------------------------------------------------
     async def connect(self) -> None:
         self.user = self.scope.get("user")
+        self.public_screen = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("screen") == [
+            "public"
+        ]
         self.bucket = TokenBucket()
         self.refused_in_a_row = 0
         self.last_seq: tuple[str, int] | None = None
@@ -241,7 +252,7 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
         self.question_id, self.visible, self.last_seq, self.held_tally = question_id, False, None, None
         if question_id is None:
             return True
-        view = await database_sync_to_async(_question_view)(question_id, self.user)
+        view = await database_sync_to_async(_question_view)(question_id, self.scope, self.public_screen)
         if view is None:
             if self.watched is not None:
                 await fanout.unwatch(self, self.watched)

@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from cms import visibility
 from cms.forms import GovukFormMixin
 from voting import live
 from voting.errors import BallotError
@@ -141,14 +142,19 @@ def _may_run(request: HttpRequest, session: LiveSession) -> None:
         raise PermissionDenied
 
 
-def _screen_context(request: HttpRequest, session: LiveSession, *, big: bool = False) -> dict[str, Any]:
-    """What the attendee and presenter pages show: the question on screen and, if allowed, its chart."""
+def _screen_context(
+    request: HttpRequest, session: LiveSession, *, big: bool = False, public_screen: bool = False
+) -> dict[str, Any]:
+    """What the attendee, host and presenter pages show: the question on screen and, if allowed, its
+    chart. The presenter's big screen is a public screen: it shows what the public may see."""
     item = session.current_item
     question = item.question if item else None
+    if question is not None and not visibility.may_see(request, question):
+        question = None
     context: dict[str, Any] = {"session": session, "question": question, "tally": None, "rows": []}
     if question is not None:
         context["accepting"] = question.is_open and session.status == LiveSessionStatus.LIVE
-        if results_visible_to(question=question, user=request.user):
+        if results_visible_to(question=question, user=request.user, public_screen=public_screen):
             tally = tally_for(question=question)
             rows = chart_rows(question, tally, big=big)
             context.update(tally=tally, rows=rows, chart_height=sum(row["pitch"] for row in rows))
@@ -298,7 +304,8 @@ def live_host(request: HttpRequest, code: str) -> HttpResponse:
 def live_present(request: HttpRequest, code: str) -> HttpResponse:
     """The big screen in the room: the question, the join code and QR code, and the live chart."""
     session = _session_or_404(code)
-    return render(request, "voting/live/present.html", _screen_context(request, session, big=True))
+    context = _screen_context(request, session, big=True, public_screen=True)
+    return render(request, "voting/live/present.html", context)
 
 
 @require_GET
