@@ -194,9 +194,8 @@ class LiveConsumerBase(AsyncWebsocketConsumer):
     # Connection ----------------------------------------------------------------------------------
     async def connect(self) -> None:
         self.user = self.scope.get("user")
-        self.public_screen = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("screen") == [
-            "public"
-        ]
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        self.public_screen = query.get("screen") == ["public"]
         self.bucket = TokenBucket()
         self.refused_in_a_row = 0
         self.last_seq: tuple[str, int] | None = None

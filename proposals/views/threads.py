@@ -56,8 +56,15 @@ def _quotable(request: HttpRequest, raw: str | None, target) -> Comment | None:
     quoted = quoted.first()
     if quoted is None or quoted.state != CommentState.VISIBLE or not visibility.may_see(request, quoted):
         return None
-    same = quoted.proposal_id == target.pk if isinstance(target, Proposal) else quoted.consultation_id == target.pk
-    return quoted if same else None
+    if isinstance(target, Proposal):
+        return quoted if quoted.proposal_id == target.pk else None
+    return quoted if quoted.consultation_id == target.pk else None
+
+
+def _comment(request: HttpRequest, pk: int) -> Comment:
+    """The comment, or a 404 when this person may not see it."""
+    related = Comment.objects.select_related("author", "proposal", "consultation")
+    return _seen(request, get_object_or_404(related, pk=pk))
 
 
 def _target_url(target) -> str:
@@ -108,9 +115,7 @@ def comment_create(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 @rate_limit("comment")
 @require_http_methods(["GET", "POST"])
 def comment_reply(request: HttpRequest, pk: int) -> HttpResponse:
-    parent = _seen(
-        request, get_object_or_404(Comment.objects.select_related("author", "proposal", "consultation"), pk=pk)
-    )
+    parent = _comment(request, pk)
     back = parent.get_absolute_url()
     form = CommentForm(request.POST or None)
     too_deep = parent.depth + 1 >= MAX_DEPTH
@@ -157,9 +162,7 @@ def comment_reply(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def comment_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    comment = _seen(
-        request, get_object_or_404(Comment.objects.select_related("author", "proposal", "consultation"), pk=pk)
-    )
+    comment = _comment(request, pk)
     if not rules.has_perm("proposals.edit_comment", request.user, comment):
         raise PermissionDenied
     form = CommentForm(
@@ -198,9 +201,7 @@ def comment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def comment_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    comment = _seen(
-        request, get_object_or_404(Comment.objects.select_related("author", "proposal", "consultation"), pk=pk)
-    )
+    comment = _comment(request, pk)
     if not rules.has_perm("proposals.delete_comment", request.user, comment):
         raise PermissionDenied
     if request.method == "POST":
@@ -212,9 +213,7 @@ def comment_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def comment_history(request: HttpRequest, pk: int) -> HttpResponse:
-    comment = _seen(
-        request, get_object_or_404(Comment.objects.select_related("author", "proposal", "consultation"), pk=pk)
-    )
+    comment = _comment(request, pk)
     visible = comment.state == CommentState.VISIBLE or rules.has_perm("proposals.moderate", request.user)
     revisions = list(comment.revisions.all()) if visible else []
     return render(
