@@ -449,6 +449,11 @@ class QuestionConsumer(LiveConsumerBase):
         return await self.watch_question(int(self.scope["url_route"]["kwargs"]["question_id"]))
 
 
+def _unseen(state: dict) -> dict:
+    """A session's state without its question, for a person the visibility gate does not let see it."""
+    return {**state, "question": None, "question_title": "", "kind": None, "options": [], "accepting": False}
+
+
 class LiveSessionConsumer(LiveConsumerBase):
     """``/ws/live/<code>/``: a live session. Follows the question the host has open."""
 
@@ -460,7 +465,9 @@ class LiveSessionConsumer(LiveConsumerBase):
         if self.state is None:
             return False
         await self.join(protocol.session_group(self.state["session"]))
-        return await self.watch_question(self.state["question"])
+        if not await self.watch_question(self.state["question"]):
+            self.state = _unseen(self.state)
+        return True
 
     async def after_accept(self) -> None:
         await self.send(text_data=protocol.frame(protocol.SESSION, self.state))
@@ -495,7 +502,8 @@ class LiveSessionConsumer(LiveConsumerBase):
             await self.send(text_data=protocol.frame(protocol.SESSION, state))
             await self.watch_question(None)
             return
+        if not await self.watch_question(state["question"]):
+            state = _unseen(state)
         self.state = state
         await self.send(text_data=protocol.frame(protocol.SESSION, state))
-        await self.watch_question(state["question"])
         await self.send_snapshot(max_age=1.0)
