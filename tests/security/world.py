@@ -207,5 +207,5 @@ def _apply(world: World, state: str) -> None:
     elif state == "closed":
         world.question.closed_at = timezone.now() - timedelta(minutes=1)
         world.question.save(update_fields=["closed_at"])
-    for page in pages:
-        page.refresh_from_db()
+    for obj in (*pages, world.proposal, world.comment, world.thread_comment, world.question):
+        obj.refresh_from_db()
