@@ -8,7 +8,8 @@ def pytest_terminal_summary(terminalreporter):
 
     if MATRIX:
         size = MATRIX["routes"] * MATRIX["states"] * MATRIX["roles"]
+        requests = MATRIX["variants"] * MATRIX["states"] * MATRIX["roles"]
         terminalreporter.write_line(
             f"Route matrix: {MATRIX['routes']} routes x {MATRIX['states']} states x {MATRIX['roles']} roles"
-            f" = {size} cells"
+            f" = {size} cells ({MATRIX['variants']} URLs with the routes' variants: {requests} cells)"
         )

@@ -215,6 +215,8 @@ HTTP: dict[str, Route | list[Route]] = {
     "wagtail_serve": [
         Route("consultation", {"page": "consultation"}),
         Route("voting_consultation", {"page": "voting_consultation"}),
+        Route("none", {"page": "index"}),  # the consultations listed
+        Route("none", {"page": "home"}),  # what the home page features
     ],
     "wagtailcore_authenticate_with_password": Route(
         "consultation", {"page_view_restriction_id": "restriction", "page_id": "consultation"}, writes=ACCOUNT

@@ -80,6 +80,8 @@ class World:
     action: Any
     appeal: Any
     ward: Any
+    home: Any
+    index: Any
     objects: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -165,6 +167,8 @@ def build_world(state: str) -> World:
         action=action,
         appeal=appeal,
         ward=ward,
+        home=home,
+        index=index,
     )
     _apply(world, state)
     return world
