@@ -9,8 +9,13 @@ from __future__ import annotations
 import rules
 
 from accounts.rules import can_participate, is_active_resident, is_council_staff, is_panel_member
-from consultations.models import Track
+from cms import visibility
+from cms.visibility import is_open_to, is_seen_by
+from consultations.models import ConsultationPage, Track
 from consultations.phases import Action, Status
+
+# The gate's view of a consultation: people take part only while it is open.
+visibility.register(ConsultationPage, accepting=lambda page: page.status == Status.OPEN)
 
 
 def _ward_ids(consultation) -> frozenset[int]:
@@ -63,10 +68,13 @@ def is_owner(user, consultation) -> bool:
     return bool(consultation is not None and user.is_authenticated and consultation.councillor_id == user.pk)
 
 
-rules.add_perm("consultations.propose", is_eligible & phase_allows(Action.PROPOSE))
-rules.add_perm("consultations.support", is_eligible & phase_allows(Action.SUPPORT))
-rules.add_perm("consultations.comment", is_eligible & phase_allows(Action.COMMENT))
-rules.add_perm("consultations.vote", is_eligible & phase_allows(Action.VOTE))
+rules.add_perm("consultations.propose", is_open_to & is_eligible & phase_allows(Action.PROPOSE))
+rules.add_perm("consultations.support", is_open_to & is_eligible & phase_allows(Action.SUPPORT))
+rules.add_perm("consultations.comment", is_open_to & is_eligible & phase_allows(Action.COMMENT))
+rules.add_perm("consultations.vote", is_open_to & is_eligible & phase_allows(Action.VOTE))
 rules.add_perm("consultations.manage", is_council_staff)
 #: "I want a say": residents who would take part on the wide track ask to move a panel consultation there.
-rules.add_perm("consultations.request_escalation", is_panel_track & not_yet_closed & lives_in_affected_ward)
+rules.add_perm(
+    "consultations.request_escalation",
+    is_seen_by & is_panel_track & not_yet_closed & lives_in_affected_ward,
+)

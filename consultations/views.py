@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from cms import visibility
 from consultations.forms import EscalationRequestForm
 from consultations.models import ConsultationPage
 from consultations.selectors import escalation_refusal
@@ -19,7 +21,9 @@ from consultations.services import escalation_request_create
 @require_http_methods(["GET", "POST"])
 @ratelimit(key="user_or_ip", rate="20/h", method="POST", block=True)
 def escalation_request(request, page_id: int):
-    page = get_object_or_404(ConsultationPage.objects.live().public().specific(), pk=page_id)
+    page = get_object_or_404(ConsultationPage.objects.specific(), pk=page_id)
+    if not visibility.may_see(request, page):
+        raise Http404
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     refusal = escalation_refusal(consultation=page, user=request.user)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import rules
 
 from accounts.rules import can_participate, is_council_staff, is_moderator
+from cms import visibility
+from cms.visibility import is_open_to, is_seen_by
 from consultations.models import ConsultationPage
 from consultations.phases import Action
 from consultations.rules import is_eligible, phase_allows
@@ -20,6 +22,23 @@ from proposals.models import (
     Comment,
     CommentState,
     Proposal,
+)
+
+_COMMENT_STATES = {
+    CommentState.VISIBLE: visibility.State.VISIBLE,
+    CommentState.HIDDEN: visibility.State.HIDDEN,
+    CommentState.REMOVED: visibility.State.REMOVED,
+}
+
+visibility.register(
+    Proposal,
+    parent=lambda proposal: proposal.consultation,
+    state=lambda proposal: visibility.State.HIDDEN if proposal.is_hidden else visibility.State.VISIBLE,
+)
+visibility.register(
+    Comment,
+    parent=lambda comment: comment.proposal if comment.proposal_id else comment.consultation,
+    state=lambda comment: _COMMENT_STATES[comment.state],
 )
 
 
@@ -113,12 +132,12 @@ def can_see_hidden(user, item) -> bool:
 
 
 rules.add_perm("proposals.add_proposal", may_propose_in)
-rules.add_perm("proposals.support_proposal", is_supportable & ~is_author & may_support_in)
-rules.add_perm("proposals.add_comment", target_is_visible & may_comment_in)
-rules.add_perm("proposals.reply_comment", target_is_visible & may_comment_in)
-rules.add_perm("proposals.edit_comment", is_author & can_participate & target_is_visible)
+rules.add_perm("proposals.support_proposal", is_supportable & ~is_author & is_open_to & may_support_in)
+rules.add_perm("proposals.add_comment", target_is_visible & is_open_to & may_comment_in)
+rules.add_perm("proposals.reply_comment", target_is_visible & is_open_to & may_comment_in)
+rules.add_perm("proposals.edit_comment", is_author & can_participate & target_is_visible & is_seen_by)
 rules.add_perm("proposals.delete_comment", is_author & comment_not_removed)
-rules.add_perm("proposals.flag", can_participate & ~is_author & target_is_visible)
+rules.add_perm("proposals.flag", can_participate & ~is_author & target_is_visible & is_seen_by)
 rules.add_perm("proposals.view_hidden", can_see_hidden)
 rules.add_perm("proposals.moderate", is_moderator & can_participate)
 # The same check as a plain rule, for the header's "Moderation" link: asking it does not consult

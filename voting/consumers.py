@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 
+from cms import visibility
 from voting import batching, broadcast, fanout, protocol
 from voting.sockets import OnePassBatch, ProtocolConsumer
 
@@ -38,15 +40,19 @@ def _session_states(codes: list[str]) -> dict[str, Any]:
 session_states = OnePassBatch(_session_states)
 
 
-def _question_view(question_id: int, user) -> dict[str, Any] | None:
-    """Whether the question exists and whether this person may see its numbers now."""
+def _question_view(question_id: int, scope: dict, public_screen: bool = False) -> dict[str, Any] | None:
+    """Whether the question exists and this person may see it (the visibility gate: a draft or
+    restricted consultation's question is as good as missing), and whether they may see its numbers
+    now (on a public screen: whether the public may)."""
     from voting.models import Question
     from voting.selectors import results_visible_to
 
-    question = Question.objects.filter(pk=question_id).first()
-    if question is None:
+    question = Question.objects.select_related("consultation").filter(pk=question_id).first()
+    if question is None or not visibility.may_see(scope, question):
         return None
-    return {"question": question.pk, "visible": bool(results_visible_to(question=question, user=user))}
+    user = visibility.looker(scope).user
+    visible = results_visible_to(question=question, user=user, public_screen=public_screen)
+    return {"question": question.pk, "visible": bool(visible)}
 
 
 class LiveConsumerBase(ProtocolConsumer):
@@ -61,6 +67,8 @@ class LiveConsumerBase(ProtocolConsumer):
 
     question_id: int | None = None
     visible: bool = False
+    #: A screen in a room (``?screen=public``, the presenter view): it shows what the public may see.
+    public_screen: bool = False
     #: The question this socket is registered for with the fan-out hub.
     watched: int | None = None
     last_seq: tuple[str, int] | None = None
@@ -76,6 +84,8 @@ class LiveConsumerBase(ProtocolConsumer):
     # Connection ----------------------------------------------------------------------------------
     async def connect(self) -> None:
         self.start_protocol()
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        self.public_screen = query.get("screen") == ["public"]
         self.last_seq: tuple[str, int] | None = None
         if not await self.setup():
             await self.close(code=protocol.CLOSE_NOT_FOUND)
@@ -107,7 +117,7 @@ class LiveConsumerBase(ProtocolConsumer):
         self.question_id, self.visible, self.last_seq, self.held_tally = question_id, False, None, None
         if question_id is None:
             return True
-        view = await database_sync_to_async(_question_view)(question_id, self.user)
+        view = await database_sync_to_async(_question_view)(question_id, self.scope, self.public_screen)
         if view is None:
             if self.watched is not None:
                 await fanout.unwatch(self, self.watched)
@@ -239,6 +249,11 @@ class QuestionConsumer(LiveConsumerBase):
         return await self.watch_question(int(self.scope["url_route"]["kwargs"]["question_id"]))
 
 
+def _unseen(state: dict) -> dict:
+    """A session's state without its question, for a person the visibility gate does not let see it."""
+    return {**state, "question": None, "question_title": "", "kind": None, "options": [], "accepting": False}
+
+
 class LiveSessionConsumer(LiveConsumerBase):
     """``/ws/live/<code>/``: a live session. Follows the question the host has open."""
 
@@ -250,7 +265,9 @@ class LiveSessionConsumer(LiveConsumerBase):
         if self.state is None:
             return False
         await self.join(protocol.session_group(self.state["session"]))
-        return await self.watch_question(self.state["question"])
+        if not await self.watch_question(self.state["question"]):
+            self.state = _unseen(self.state)
+        return True
 
     async def after_accept(self) -> None:
         await self.send(text_data=protocol.frame(protocol.SESSION, self.state))
@@ -285,7 +302,8 @@ class LiveSessionConsumer(LiveConsumerBase):
             await self.send(text_data=protocol.frame(protocol.SESSION, state))
             await self.watch_question(None)
             return
+        if not await self.watch_question(state["question"]):
+            state = _unseen(state)
         self.state = state
         await self.send(text_data=protocol.frame(protocol.SESSION, state))
-        await self.watch_question(state["question"])
         await self.send_snapshot(max_age=1.0)

@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from cms import visibility
 from cms.forms import GovukFormMixin
 from voting import live
 from voting.errors import BallotError
@@ -129,10 +130,14 @@ def chart_rows(question: Any, tally: dict[str, Any], *, big: bool = False) -> li
     return rows
 
 
-def _session_or_404(code: str) -> LiveSession:
+def _session_or_404(request: HttpRequest, code: str) -> LiveSession:
+    """The session, its queue holding only the questions this person may see (the visibility gate)."""
     session = live.live_session_detail(code=code)
     if session is None:
         raise Http404(_("There is no live session with that code."))
+    session.item_list = [item for item in session.item_list if visibility.may_see(request, item.question)]
+    if session.current_item not in session.item_list:
+        session.current_item = None
     return session
 
 
@@ -141,14 +146,17 @@ def _may_run(request: HttpRequest, session: LiveSession) -> None:
         raise PermissionDenied
 
 
-def _screen_context(request: HttpRequest, session: LiveSession, *, big: bool = False) -> dict[str, Any]:
-    """What the attendee and presenter pages show: the question on screen and, if allowed, its chart."""
+def _screen_context(
+    request: HttpRequest, session: LiveSession, *, big: bool = False, public_screen: bool = False
+) -> dict[str, Any]:
+    """What the attendee, host and presenter pages show: the question on screen and, if allowed, its
+    chart. The presenter's big screen is a public screen: it shows what the public may see."""
     item = session.current_item
     question = item.question if item else None
     context: dict[str, Any] = {"session": session, "question": question, "tally": None, "rows": []}
     if question is not None:
         context["accepting"] = question.is_open and session.status == LiveSessionStatus.LIVE
-        if results_visible_to(question=question, user=request.user):
+        if results_visible_to(question=question, user=request.user, public_screen=public_screen):
             tally = tally_for(question=question)
             rows = chart_rows(question, tally, big=big)
             context.update(tally=tally, rows=rows, chart_height=sum(row["pitch"] for row in rows))
@@ -198,7 +206,7 @@ def live_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def live_session(request: HttpRequest, code: str) -> HttpResponse:
     """The attendee's page: the question on screen, the vote form, and the live result."""
-    session = _session_or_404(code)
+    session = _session_or_404(request, code)
     context = _screen_context(request, session)
     question = context["question"]
     if question is not None and context.get("accepting"):
@@ -212,7 +220,7 @@ def live_session(request: HttpRequest, code: str) -> HttpResponse:
 @ratelimit(key="user_or_ip", rate="60/m", method="POST", block=True)
 def live_vote(request: HttpRequest, code: str) -> HttpResponse:
     """The no-JavaScript vote: the same service as the websocket vote."""
-    session = _session_or_404(code)
+    session = _session_or_404(request, code)
     context = _screen_context(request, session)
     question = context["question"]
     if question is None or not context.get("accepting") or str(question.pk) != request.POST.get("question"):
@@ -239,7 +247,7 @@ def live_vote(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def live_host(request: HttpRequest, code: str) -> HttpResponse:
     """The host's controls: queue questions, open and close them one at a time, end the session."""
-    session = _session_or_404(code)
+    session = _session_or_404(request, code)
     _may_run(request, session)
     form = LiveQuestionForm()
     action_form = None
@@ -286,7 +294,7 @@ def live_host(request: HttpRequest, code: str) -> HttpResponse:
                     form.add_error(field if field in form.fields else None, errors)
             else:
                 action_form.add_error(None, exc.messages)
-        session = _session_or_404(code)
+        session = _session_or_404(request, code)
     context = _screen_context(request, session)
     context.update(form=form, action_form=action_form, host_view=True)
     status = 400 if request.method == "POST" else 200
@@ -297,14 +305,15 @@ def live_host(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def live_present(request: HttpRequest, code: str) -> HttpResponse:
     """The big screen in the room: the question, the join code and QR code, and the live chart."""
-    session = _session_or_404(code)
-    return render(request, "voting/live/present.html", _screen_context(request, session, big=True))
+    session = _session_or_404(request, code)
+    context = _screen_context(request, session, big=True, public_screen=True)
+    return render(request, "voting/live/present.html", context)
 
 
 @require_GET
 def live_qr(request: HttpRequest, code: str) -> HttpResponse:
     """The join link as an SVG QR code (paths only: no inline style)."""
-    session = _session_or_404(code)
+    session = _session_or_404(request, code)
     url = request.build_absolute_uri(reverse("voting:live_session", kwargs={"code": session.code}))
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
     buffer = io.BytesIO()

@@ -15,6 +15,12 @@ from __future__ import annotations
 import rules
 
 from accounts.rules import can_participate, is_active_resident, is_council_staff, is_officer
+from cms import visibility
+from cms.visibility import is_open_to, is_seen_by
+from voting.models import Question
+
+# The gate's view of a question: it belongs to its consultation, and takes votes while open.
+visibility.register(Question, parent=lambda question: question.consultation, accepting=lambda q: q.is_open)
 
 
 @rules.predicate
@@ -43,10 +49,14 @@ def question_is_closed(user, question) -> bool:
     return question is not None and question.is_closed
 
 
-can_vote = question_is_open & may_vote_in_consultation
+can_vote = question_is_open & is_open_to & may_vote_in_consultation
 
 rules.add_perm("voting.vote_question", can_vote)
-rules.add_perm("voting.view_results", results_are_live | question_is_closed | is_council_staff)
+#: Who may see a question's numbers: anyone who may see the question, once they are public.
+results_public = is_seen_by & (results_are_live | question_is_closed)
+rules.add_perm("voting.view_results", results_public | (is_seen_by & is_council_staff))
+#: A screen in a room (the presenter view) is public whoever opened it: only what the public may see.
+rules.add_rule("voting.show_results_publicly", results_public)
 rules.add_perm("voting.manage_question", is_council_staff)
 
 # The model permissions the Wagtail admin checks for each kind of question.

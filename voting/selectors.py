@@ -6,6 +6,9 @@ import time
 from collections import defaultdict
 from typing import Any
 
+import rules
+from django.contrib.auth.models import AnonymousUser
+
 from voting import protocol, tallies
 from voting.ballots import BALLOTS_KEY
 from voting.models import Ballot, BudgetMethod, Option, Participation, Question, TallyCount
@@ -119,8 +122,12 @@ def tally_for(*, question: Question, max_age: float = 0.0) -> dict[str, Any]:
     return tally
 
 
-def results_visible_to(*, question: Question, user: Any) -> bool:
-    """Live results for everyone; hidden results only for councillors and officers until close."""
+def results_visible_to(*, question: Question, user: Any, public_screen: bool = False) -> bool:
+    """The one rule for a question's numbers, knowing who is looking: live results for everyone who may
+    see the question; hidden results only for councillors and officers until close. A public screen
+    (the presenter view in a room) shows only what the public may see, whoever opened it."""
+    if public_screen:
+        return bool(rules.test_rule("voting.show_results_publicly", AnonymousUser(), question))
     return bool(user.has_perm("voting.view_results", question))
 
 

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django_ratelimit.decorators import ratelimit
 
+from cms import visibility
 from voting import selectors
 from voting.errors import BallotError
 from voting.forms import ballot_form_for, initial_from_ballot
@@ -19,10 +20,7 @@ from voting.services import ballot_cast
 
 def _question_or_404(request: HttpRequest, pk: int) -> Question:
     question = selectors.question_detail(pk=pk)
-    if question is None:
-        raise Http404
-    page = question.consultation
-    if page is not None and not page.live and not request.user.has_perm("voting.manage_question"):
+    if question is None or not visibility.may_see(request, question):
         raise Http404
     return question
 

@@ -8,11 +8,12 @@ import rules
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.utils import ErrorDict
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django_ratelimit.core import is_ratelimited
 
+from cms import visibility
 from cms.views import rate_limited
 from consultations.models import ConsultationPage
 from proposals import selectors
@@ -51,10 +52,17 @@ def rate_limit(group: str):
     return decorator
 
 
-def _consultation(pk: int) -> ConsultationPage:
-    return selectors.pin_outcomes(
-        get_object_or_404(ConsultationPage.objects.live().public().prefetch_related("phases"), pk=pk)
-    )
+def _consultation(request: HttpRequest, pk: int) -> ConsultationPage:
+    """The consultation, if this person may see it (published, and past its view restrictions)."""
+    consultation = get_object_or_404(ConsultationPage.objects.prefetch_related("phases"), pk=pk)
+    return selectors.pin_outcomes(_seen(request, consultation))
+
+
+def _seen(request: HttpRequest, obj):
+    """The object, or a 404 when this person may not see it (a draft, a restricted page, hidden)."""
+    if not visibility.may_see(request, obj):
+        raise Http404
+    return obj
 
 
 def _apply_errors(form, exc: ValidationError | ProposalError) -> None:

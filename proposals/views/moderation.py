@@ -25,7 +25,7 @@ from proposals.models import (
     Proposal,
 )
 from proposals.services import ProposalError
-from proposals.views.common import _apply_errors, _refuse, rate_limit
+from proposals.views.common import _apply_errors, _refuse, _seen, rate_limit
 
 
 def _item(item_type: str, pk: int):
@@ -44,7 +44,7 @@ def _item_url(item) -> str:
 @rate_limit("flag")
 @require_http_methods(["GET", "POST"])
 def flag_item(request: HttpRequest, item_type: str, pk: int) -> HttpResponse:
-    item = _item(item_type, pk)
+    item = _seen(request, _item(item_type, pk))
     form = FlagForm(request.POST or None)
     own = item.author_id == request.user.pk
     if request.method == "POST" and form.is_valid():
@@ -62,8 +62,11 @@ def flag_item(request: HttpRequest, item_type: str, pk: int) -> HttpResponse:
                 request, _("Thank you. A moderator will look at this; we do not share who reported it.")
             )
             return redirect(_item_url(item))
+    allowed = not own and rules.has_perm("proposals.flag", request.user, item)
     if request.method == "GET" and own:
         _refuse(form, _("You cannot report your own contribution. You can edit or remove it instead."))
+    elif request.method == "GET" and not allowed:
+        _refuse(form, _("This cannot be reported now."))
     return render(
         request,
         "proposals/flag_form.html",
@@ -72,9 +75,9 @@ def flag_item(request: HttpRequest, item_type: str, pk: int) -> HttpResponse:
             "item": item,
             "item_type": item_type,
             "back": _item_url(item),
-            "allowed": not own,
+            "allowed": allowed,
         },
-        status=400 if (form.errors and request.method == "POST") else (403 if own else 200),
+        status=400 if (form.errors and request.method == "POST") else (200 if allowed else 403),
     )
 
 

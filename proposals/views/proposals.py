@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Ward
+from cms import visibility
 from proposals import selectors, services
 from proposals.forms import (
     KIND_FORMS,
@@ -25,12 +26,12 @@ from proposals.models import (
     ProposalKind,
 )
 from proposals.services import ProposalError
-from proposals.views.common import _apply_errors, _consultation, _refuse, _thread_context, rate_limit
+from proposals.views.common import _apply_errors, _consultation, _refuse, _seen, _thread_context, rate_limit
 
 
 @require_GET
 def proposal_list(request: HttpRequest, consultation_id: int) -> HttpResponse:
-    consultation = _consultation(consultation_id)
+    consultation = _consultation(request, consultation_id)
     wards = list(Ward.objects.all())
     form = ListFilterForm(request.GET or None, wards=wards, sorts=selectors.SORTS)
     params = form.cleaned_data if form.is_valid() else {}
@@ -65,7 +66,7 @@ def proposal_list(request: HttpRequest, consultation_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def proposal_new(request: HttpRequest, consultation_id: int) -> HttpResponse:
-    consultation = _consultation(consultation_id)
+    consultation = _consultation(request, consultation_id)
     if not rules.has_perm("proposals.add_proposal", request.user, consultation):
         return render(
             request,
@@ -94,7 +95,7 @@ def proposal_new(request: HttpRequest, consultation_id: int) -> HttpResponse:
 @rate_limit("proposal")
 @require_http_methods(["GET", "POST"])
 def proposal_create(request: HttpRequest, consultation_id: int, kind: str) -> HttpResponse:
-    consultation = _consultation(consultation_id)
+    consultation = _consultation(request, consultation_id)
     form_class = KIND_FORMS.get(kind)
     if form_class is None:
         raise Http404
@@ -148,10 +149,9 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         proposal = selectors.proposal_detail(pk=pk, user=request.user)
     except Proposal.DoesNotExist as exc:
         raise Http404 from exc
-    if not proposal.consultation.live:
-        raise Http404
+    _seen(request, proposal.consultation)
     user = request.user
-    can_see = not proposal.is_hidden or rules.has_perm("proposals.view_hidden", user, proposal)
+    can_see = visibility.may_see(request, proposal)
     thread = selectors.thread_for(proposal=proposal) if can_see else None
     context = {
         "proposal": proposal,
@@ -171,7 +171,9 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def proposal_support(request: HttpRequest, pk: int) -> HttpResponse:
-    proposal = get_object_or_404(Proposal.objects.non_polymorphic().select_related("consultation"), pk=pk)
+    proposal = _seen(
+        request, get_object_or_404(Proposal.objects.non_polymorphic().select_related("consultation"), pk=pk)
+    )
     try:
         added = services.support_add(proposal=proposal, user=request.user)
     except ProposalError as exc:
@@ -187,7 +189,7 @@ def proposal_support(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def proposal_status(request: HttpRequest, pk: int) -> HttpResponse:
-    proposal = get_object_or_404(Proposal.objects.select_related("consultation"), pk=pk)
+    proposal = _seen(request, get_object_or_404(Proposal.objects.select_related("consultation"), pk=pk))
     if not rules.has_perm("proposals.change_status", request.user, proposal):
         raise PermissionDenied
     form = StatusForm(request.POST or None, current=proposal.status)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from cms import visibility
 from cms.sanitiser import html_to_editable
 from proposals import selectors, services
 from proposals.forms import CommentForm
@@ -22,23 +23,48 @@ from proposals.models import (
     Proposal,
 )
 from proposals.services import ProposalError
-from proposals.views.common import _apply_errors, _consultation, _refuse, _thread_context, rate_limit
+from proposals.views.common import _apply_errors, _consultation, _refuse, _seen, _thread_context, rate_limit
 
 
 @require_GET
 def consultation_thread(request: HttpRequest, consultation_id: int) -> HttpResponse:
-    consultation = _consultation(consultation_id)
+    consultation = _consultation(request, consultation_id)
     thread = selectors.thread_for(consultation=consultation)
     context = {"consultation": consultation, **_thread_context(request, thread, consultation)}
     return render(request, "proposals/consultation_thread.html", context)
 
 
-def _comment_target(kind: str, pk: int):
+def _comment_target(request: HttpRequest, kind: str, pk: int):
     if kind == "proposal":
-        return get_object_or_404(Proposal.objects.non_polymorphic().select_related("consultation"), pk=pk)
+        return _seen(
+            request,
+            get_object_or_404(Proposal.objects.non_polymorphic().select_related("consultation"), pk=pk),
+        )
     if kind == "consultation":
-        return _consultation(pk)
+        return _consultation(request, pk)
     raise Http404
+
+
+def _quotable(request: HttpRequest, raw: str | None, target) -> Comment | None:
+    """The comment asked to be quoted, only if it is visible, this person may see it, and it belongs
+    to the same discussion; anything else is ignored (its words are never shown)."""
+    if not raw or not str(raw).isdigit():
+        return None
+    quoted = Comment.objects.select_related("author", "proposal__consultation", "consultation").filter(
+        pk=int(raw)
+    )
+    quoted = quoted.first()
+    if quoted is None or quoted.state != CommentState.VISIBLE or not visibility.may_see(request, quoted):
+        return None
+    if isinstance(target, Proposal):
+        return quoted if quoted.proposal_id == target.pk else None
+    return quoted if quoted.consultation_id == target.pk else None
+
+
+def _comment(request: HttpRequest, pk: int) -> Comment:
+    """The comment, or a 404 when this person may not see it."""
+    related = Comment.objects.select_related("author", "proposal", "consultation")
+    return _seen(request, get_object_or_404(related, pk=pk))
 
 
 def _target_url(target) -> str:
@@ -51,11 +77,8 @@ def _target_url(target) -> str:
 @rate_limit("comment")
 @require_http_methods(["GET", "POST"])
 def comment_create(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
-    target = _comment_target(kind, pk)
-    quoted = None
-    quote_id = request.POST.get("quote") or request.GET.get("quote")
-    if quote_id and str(quote_id).isdigit():
-        quoted = Comment.objects.select_related("author").filter(pk=int(quote_id)).first()
+    target = _comment_target(request, kind, pk)
+    quoted = _quotable(request, request.POST.get("quote") or request.GET.get("quote"), target)
     form = CommentForm(request.POST or None, initial={"quote": quoted.pk if quoted else None})
     if request.method == "POST" and form.is_valid():
         try:
@@ -79,7 +102,7 @@ def comment_create(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             "form": form,
             "target": target,
             "back": _target_url(target),
-            "quoted": quoted,
+            "quoted": quoted if may else None,
             "allowed": may,
             "heading": _("Add a comment"),
             "action": request.path,
@@ -92,7 +115,7 @@ def comment_create(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 @rate_limit("comment")
 @require_http_methods(["GET", "POST"])
 def comment_reply(request: HttpRequest, pk: int) -> HttpResponse:
-    parent = get_object_or_404(Comment.objects.select_related("author", "proposal", "consultation"), pk=pk)
+    parent = _comment(request, pk)
     back = parent.get_absolute_url()
     form = CommentForm(request.POST or None)
     too_deep = parent.depth + 1 >= MAX_DEPTH
@@ -139,7 +162,7 @@ def comment_reply(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def comment_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    comment = get_object_or_404(Comment.objects.select_related("author"), pk=pk)
+    comment = _comment(request, pk)
     if not rules.has_perm("proposals.edit_comment", request.user, comment):
         raise PermissionDenied
     form = CommentForm(
@@ -178,7 +201,7 @@ def comment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def comment_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    comment = get_object_or_404(Comment.objects.select_related("author"), pk=pk)
+    comment = _comment(request, pk)
     if not rules.has_perm("proposals.delete_comment", request.user, comment):
         raise PermissionDenied
     if request.method == "POST":
@@ -190,7 +213,7 @@ def comment_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def comment_history(request: HttpRequest, pk: int) -> HttpResponse:
-    comment = get_object_or_404(Comment.objects.select_related("author"), pk=pk)
+    comment = _comment(request, pk)
     visible = comment.state == CommentState.VISIBLE or rules.has_perm("proposals.moderate", request.user)
     revisions = list(comment.revisions.all()) if visible else []
     return render(

@@ -12,8 +12,9 @@ from tests import factories
 from tests.factories import HOSTILE
 
 #: The target for every proposals page, for visitors and signed-in residents alike (the session and the
-#: user are included; Wagtail's user bar, with its permission queries, is shown to staff only).
-MAX_QUERIES = 15
+#: user are included; Wagtail's user bar, with its permission queries, is shown to staff only). One of
+#: them reads the consultation's view restrictions for the visibility gate (``cms.visibility``).
+MAX_QUERIES = 16
 
 
 def add_proposals(consultation, n, author):

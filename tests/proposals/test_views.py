@@ -285,10 +285,16 @@ def test_bad_comment_input(client, proposal, resident, data, message):
 def test_comment_on_a_hidden_proposal_is_refused(client, consultation, resident):
     hidden = IdeaProposalFactory(consultation=consultation, visibility=Visibility.HIDDEN)
     client.force_login(resident)
+    # Someone who may not see it finds nothing there (the visibility gate).
+    response = client.post(f"/proposals/comment/proposal/{hidden.pk}/", {"stance": "for", "body": "Hi"})
+    assert response.status_code == 404
+    assert not Comment.objects.exists()
+    assert client.get(f"/proposals/p/{hidden.pk}/").status_code == 404
+    # Its author still sees it, and is told why it cannot be discussed.
+    client.force_login(hidden.author)
     response = client.post(f"/proposals/comment/proposal/{hidden.pk}/", {"stance": "for", "body": "Hi"})
     assert response.status_code == 400 and "hidden by a moderator" in text(response)
     assert not Comment.objects.exists()
-    assert client.get(f"/proposals/p/{hidden.pk}/").status_code == 404
 
 
 def test_suspended_person_posting_is_told(client, proposal, ward):
