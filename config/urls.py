@@ -13,6 +13,7 @@ urlpatterns = [
     path("consultations/", include("consultations.urls")),
     path("proposals/", include("proposals.urls")),
     path("voting/", include("voting.urls")),
+    path("notifications/", include("notifications.urls")),
     path("brand.css", cms_views.brand_css, name="brand_css"),
     path("healthz", cms_views.healthz, name="healthz"),
     path("favicon.ico", cms_views.favicon),
