@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import os
 import socket
+import uuid
 from datetime import timedelta
 
 from django.db import transaction
@@ -49,6 +50,10 @@ def _requeue(result: DBTaskResult) -> DBTaskResult:
 @transaction.atomic
 def job_retry(*, result_id: str) -> DBTaskResult:
     """Queue a failed job again with the same arguments. The failed row stays, as history."""
+    try:
+        uuid.UUID(str(result_id))
+    except ValueError:
+        raise JobError("There is no such job.", "not_found") from None
     result = DBTaskResult.objects.select_for_update().filter(pk=result_id).first()
     if result is None:
         raise JobError("There is no such job.", "not_found")
@@ -56,7 +61,7 @@ def job_retry(*, result_id: str) -> DBTaskResult:
         raise JobError("Only a failed job can be run again.", "not_failed")
     try:
         return _requeue(result)
-    except (ImportError, Exception) as exc:  # a job whose code no longer exists
+    except ImportError as exc:  # a job whose code no longer exists
         raise JobError(f"This job cannot be run again: {exc}", "unknown_task") from exc
 
 
