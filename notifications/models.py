@@ -152,3 +152,31 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.worker_id
+
+
+class ModerationDuty(models.Model):
+    """A moderator on duty for a consultation: they get the mail about new reports on it. A
+    consultation with nobody on duty falls back to every moderator (never to every admin)."""
+
+    consultation = models.ForeignKey(
+        "consultations.ConsultationPage", on_delete=models.CASCADE, related_name="moderation_duties"
+    )
+    moderator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    panels = [FieldPanel("consultation"), FieldPanel("moderator")]
+
+    class Meta:
+        verbose_name = _("moderator on duty")
+        verbose_name_plural = _("moderators on duty")
+        constraints = [
+            models.UniqueConstraint(fields=["consultation", "moderator"], name="notif_one_duty_per_moderator")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.moderator} on {self.consultation}"
+
+    def clean(self) -> None:
+        from accounts import roles
+
+        if self.moderator_id and not roles.has_role(self.moderator, roles.MODERATOR):
+            raise ValidationError({"moderator": _("Choose someone in the Moderators group.")})

@@ -47,3 +47,19 @@ def language_for(user) -> str:
     """The language ``user`` reads mail in."""
     language = Preference.objects.filter(user=user).values_list("language", flat=True).first()
     return language or "en"
+
+
+def moderators_on_duty(*, consultation_id: int | None) -> list:
+    """Who hears about a new report on ``consultation_id``: its moderators on duty who are still
+    moderators, or, when it has none, every active moderator."""
+    from django.contrib.auth import get_user_model
+
+    from accounts import roles
+    from notifications.models import ModerationDuty
+
+    moderators = get_user_model().objects.filter(is_active=True, groups__name=roles.MODERATOR)
+    on_duty = moderators.filter(
+        pk__in=ModerationDuty.objects.filter(consultation_id=consultation_id).values("moderator_id")
+    )
+    chosen = list(on_duty.order_by("pk")) if consultation_id else []
+    return chosen or list(moderators.order_by("pk"))

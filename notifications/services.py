@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from notifications import kinds
 from notifications.models import MailStatus, MailWording, OutboundMail, Preference
 from notifications.rendering import Branding, absolute_url, default_branding, render_mail
+from notifications.selectors import moderators_on_duty
 from notifications.tasks import deliver_mails
 
 logger = logging.getLogger("townhall.notifications")
@@ -190,3 +191,13 @@ def preference_update(*, user, language: str, muted_kinds: list[str]) -> Prefere
     preference.full_clean()
     preference.save()
     return preference
+
+
+def moderators_notify(*, consultation_id: int | None, kind: str, key: str, context: dict[str, Any]) -> int:
+    """Queue ``kind`` to the moderators on duty for the consultation (see
+    ``selectors.moderators_on_duty``), once per moderator for ``key``. Returns how many were queued."""
+    queued = 0
+    for moderator in moderators_on_duty(consultation_id=consultation_id):
+        if mail_enqueue(kind=kind, to=moderator, key=f"{key}:{moderator.pk}", context=context):
+            queued += 1
+    return queued

@@ -5,24 +5,37 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from notifications import views
-from notifications.models import MailWording
+from notifications.models import MailWording, ModerationDuty
 
 
 class MailWordingViewSet(SnippetViewSet):
     model = MailWording
     icon = "mail"
     menu_label = _("Mail wording")
-    menu_order = 260
-    add_to_admin_menu = True
     list_display = ["__str__", "subject", "updated_at"]
     list_filter = ["kind", "language"]
 
 
-register_snippet(MailWordingViewSet)
+class ModerationDutyViewSet(SnippetViewSet):
+    model = ModerationDuty
+    icon = "user"
+    menu_label = _("Moderators on duty")
+    list_display = ["consultation", "moderator"]
+
+
+class MailGroup(ViewSetGroup):
+    menu_label = _("Mail")
+    menu_icon = "mail"
+    menu_order = 260
+    items = (MailWordingViewSet, ModerationDutyViewSet)
+
+
+register_snippet(MailGroup)
 
 
 @hooks.register("register_admin_urls")

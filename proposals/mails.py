@@ -79,3 +79,25 @@ APPEAL_DECIDED = register(
         optional=False,
     )
 )
+
+FLAG_RAISED = register(
+    MailKind(
+        key="flag_raised",
+        label=_("New reports to moderate (moderators)"),
+        subject=_("New report to moderate: {{ consultation }}"),
+        body=_(
+            "Someone reported a {{ item_type }} in “{{ consultation }}”.\n\nReason: {{ reason }}\n\n"
+            "Look at it in the moderation queue:\n{{ item_url }}"
+        ),
+        reason=_("You are getting this email because you moderate “{{ consultation }}”."),
+        placeholders={
+            "consultation": (_("the consultation's title"), "Safer crossings on the High Street"),
+            "item_type": (_("comment or proposal"), "comment"),
+            "reason": (_("the reason given by whoever reported it"), "Spam"),
+            "item_url": (
+                _("link to the item in the moderation queue"),
+                "https://example.org/proposals/moderation/comment/40/",
+            ),
+        },
+    )
+)

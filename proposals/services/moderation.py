@@ -13,8 +13,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from consultations.models import ConsultationPage
 from notifications.rendering import absolute_url
 from notifications.selectors import language_for
+from notifications.services import moderators_notify
 from proposals import live, mails
 from proposals.models import (
     ActionKind,
@@ -59,16 +61,40 @@ def flag_create(*, reporter: User, item: Comment | Proposal, reason: str, note: 
         raise ProposalError(
             _("You have already reported this. A moderator will look at it."), "already_flagged"
         ) from exc
+    pending = Flag.objects.filter(outcome=FlagOutcome.PENDING, **lookup).count()
+    item_type = "comment" if is_comment else "proposal"
     payload = {
-        "item_type": "comment" if is_comment else "proposal",
+        "item_type": item_type,
         "item_id": item.pk,
         "reason": flag.reason,
         "reason_label": flag.get_reason_display(),
-        "flags": Flag.objects.filter(outcome=FlagOutcome.PENDING, **lookup).count(),
+        "flags": pending,
         "created_at": flag.created_at.isoformat(),
     }
+    if pending == 1:  # the item's first report waiting: tell the moderators on duty once
+        _tell_moderators(item, item_type=item_type, flag=flag)
     transaction.on_commit(lambda: live.broadcast_flag(flag_id=flag.pk, payload=payload))
     return flag
+
+
+def _tell_moderators(item: Comment | Proposal, *, item_type: str, flag: Flag) -> None:
+    consultation_id = item.consultation_id
+    if consultation_id is None and isinstance(item, Comment) and item.proposal_id:
+        consultation_id = (
+            Proposal.objects.filter(pk=item.proposal_id).values_list("consultation_id", flat=True).first()
+        )
+    title = ConsultationPage.objects.filter(pk=consultation_id).values_list("title", flat=True).first() or ""
+    moderators_notify(
+        consultation_id=consultation_id,
+        kind=mails.FLAG_RAISED.key,
+        key=f"flag:{flag.pk}",
+        context={
+            "consultation": title,
+            "item_type": item_type,
+            "reason": flag.get_reason_display(),
+            "item_url": absolute_url(reverse("proposals:moderation_item", args=[item_type, item.pk])),
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
