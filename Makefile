@@ -43,8 +43,10 @@ run: install assets migrate
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo
-	@echo "Townhall is running at http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
-	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	@echo "Townhall is running at http://$(HOST):$(PORT)/ with one background worker  (Ctrl+C stops both)"
+	@$(BIN)/python manage.py townhall_worker & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+		$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 # Unit, service and websocket tests first; then browser journeys in their own process
 # (Playwright's sync API and async tests do not share a process well).
