@@ -9,6 +9,7 @@ the database or the file system.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ from django.template import Context, Engine, TemplateSyntaxError
 from django.template.base import VariableNode
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.html import linebreaks, urlize
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -85,8 +86,29 @@ def check_template(source: str, allowed: set[str] | None = None) -> str | None:
     return None
 
 
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def _link(match: re.Match[str]) -> str:
+    url = match.group(0)
+    trail = ""
+    while url and url[-1] in ".,;:!?)":
+        url, trail = url[:-1], url[-1] + trail
+    return f'<a href="{url}">{url}</a>{trail}'
+
+
+def linkify(text: str) -> str:
+    """``text`` as HTML: escaped, with its http(s) links made clickable and line breaks kept."""
+    return mark_safe(_URL.sub(_link, escape(text)).replace("\n", "<br>\n"))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str):
+    return _ENGINE.from_string(source)
+
+
 def _fill(source: str, context: dict[str, str]) -> str:
-    return _ENGINE.from_string(source).render(Context(context, autoescape=False))
+    return _compiled(source).render(Context(context, autoescape=False))
 
 
 def default_branding() -> Branding:
@@ -137,9 +159,9 @@ def render_mail(
             {
                 "branding": branding,
                 "subject": subject,
-                "paragraphs": [mark_safe(linebreaks(urlize(p, autoescape=True))) for p in paragraphs],
+                "paragraphs": [linkify(p) for p in paragraphs],
                 "reason": reason,
-                "how": mark_safe(urlize(how, autoescape=True)),
+                "how": linkify(how),
                 "language": language,
             },
         )
