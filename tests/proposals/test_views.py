@@ -390,7 +390,9 @@ def test_moderator_hides_with_reason_and_author_sees_it(
         )
     assert response.status_code == 302
     run_jobs()
-    assert len(mail.outbox) == 1 and "Name-calling breaks rule 1." in mail.outbox[0].body
+    # The report went to the moderator; the decision goes to the author.
+    assert [m.to for m in mail.outbox] == [[moderator.email], [comment.author.email]]
+    assert "Name-calling breaks rule 1." in mail.outbox[1].body
     client.force_login(comment.author)
     page = text(client.get(f"/proposals/p/{comment.proposal_id}/"))
     assert "Name-calling breaks rule 1." in page and "Appeal this decision" in page
