@@ -33,6 +33,15 @@ class DeliveryReport:
     retry_at: datetime | None = None
 
 
+def _headers(mail: OutboundMail) -> dict[str, str]:
+    headers = {"Message-ID": f"<mail-{mail.pk}@townhall>"}
+    if mail.unsubscribe_url:
+        # RFC 8058 one-click unsubscribe: mail programs POST "List-Unsubscribe=One-Click" to the link.
+        headers["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return headers
+
+
 def _message(mail: OutboundMail, connection) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=mail.subject,
@@ -40,7 +49,7 @@ def _message(mail: OutboundMail, connection) -> EmailMultiAlternatives:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[mail.to_email],
         connection=connection,
-        headers={"Message-ID": f"<mail-{mail.pk}-{mail.key.replace(':', '.')}@townhall>"[:200]},
+        headers=_headers(mail),
     )
     message.attach_alternative(mail.body_html, "text/html")
     return message

@@ -38,6 +38,9 @@ class OutboundMail(models.Model):
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
     body_html = models.TextField()
+    #: The one-click unsubscribe link (RFC 8058), for the List-Unsubscribe header; empty when the kind
+    #: cannot be turned off or the mail goes to an address without an account.
+    unsubscribe_url = models.URLField(max_length=1000, blank=True)
     status = models.CharField(max_length=12, choices=MailStatus.choices, default=MailStatus.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -180,3 +183,15 @@ class ModerationDuty(models.Model):
 
         if self.moderator_id and not roles.has_role(self.moderator, roles.MODERATOR):
             raise ValidationError({"moderator": _("Choose someone in the Moderators group.")})
+
+
+class UnsubscribeUse(models.Model):
+    """An unsubscribe link that has been used: each link works once (a replay changes nothing)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=60)
+    used_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.kind} off for user {self.user_id}"

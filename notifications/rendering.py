@@ -134,6 +134,7 @@ def render_mail(
     context: dict[str, str],
     wording: tuple[str, str] | None,
     settings_url: str,
+    unsubscribe_url: str = "",
     branding: Branding | None = None,
 ) -> RenderedMail:
     """Render ``kind`` for one person. ``wording`` is an officer's (subject, body), or None for the
@@ -144,7 +145,12 @@ def render_mail(
         subject = re.sub(r"\s+", " ", _fill(subject_source, context)).strip()
         body = _fill(body_source, context).strip()
         reason = _fill(str(kind.reason), context).strip()
-        if kind.optional:
+        if kind.optional and unsubscribe_url:
+            how = _(
+                "To stop emails like this one, with one click: %(unsubscribe)s. To choose which emails you "
+                "get, or their language: %(url)s"
+            ) % {"unsubscribe": unsubscribe_url, "url": settings_url}
+        elif kind.optional:
             how = _("To stop these emails, or to change the language they are written in, go to %(url)s") % {
                 "url": settings_url
             }

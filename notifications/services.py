@@ -8,16 +8,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from notifications import kinds
-from notifications.models import MailStatus, MailWording, OutboundMail, Preference
+from notifications.models import MailStatus, MailWording, OutboundMail, Preference, UnsubscribeUse
 from notifications.rendering import Branding, absolute_url, default_branding, render_mail
 from notifications.selectors import moderators_on_duty
 from notifications.tasks import deliver_mails
@@ -30,6 +33,71 @@ BATCH_SIZE = 100
 
 def settings_url() -> str:
     return absolute_url(reverse("notifications:settings"))
+
+
+_UNSUBSCRIBE_SALT = "townhall.notifications.unsubscribe"
+#: How long an unsubscribe link works.
+UNSUBSCRIBE_MAX_AGE = timedelta(days=90)
+
+
+class UnsubscribeError(Exception):
+    """An unsubscribe link that cannot be used. ``code``: ``invalid``, ``expired`` or ``used``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def unsubscribe_token(*, user_id: int, kind: str, key: str) -> str:
+    """A signed, timestamped token: this person, this kind of mail, this one mail (``key``)."""
+    return signing.dumps({"u": user_id, "k": kind, "m": key}, salt=_UNSUBSCRIBE_SALT, compress=True)
+
+
+def unsubscribe_url(*, user_id: int, kind: str, key: str) -> str:
+    token = unsubscribe_token(user_id=user_id, kind=kind, key=key)
+    return absolute_url(reverse("notifications:unsubscribe", args=[token]))
+
+
+def unsubscribe_read(*, token: str) -> tuple[int, str, str]:
+    """(user id, kind, mail key) of a valid token; raises ``UnsubscribeError`` otherwise."""
+    try:
+        data = signing.loads(token, salt=_UNSUBSCRIBE_SALT, max_age=UNSUBSCRIBE_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise UnsubscribeError(
+            "expired", _("This link has expired. You can choose which emails you get in your email settings.")
+        ) from exc
+    except signing.BadSignature as exc:
+        raise UnsubscribeError("invalid", _("This link is not valid. Check you copied all of it.")) from exc
+    if not isinstance(data, dict) or {"u", "k", "m"} - set(data) or data["k"] not in kinds.REGISTRY:
+        raise UnsubscribeError("invalid", _("This link is not valid. Check you copied all of it."))
+    return int(data["u"]), str(data["k"]), str(data["m"])
+
+
+@transaction.atomic
+def unsubscribe_with_token(*, token: str) -> str:
+    """Turn off the kind of mail a one-click unsubscribe link names, without signing in. Each link
+    works once: used again (replayed) it changes nothing, so it cannot undo a later choice to turn
+    that mail back on. Returns the kind."""
+    user_id, kind, key = unsubscribe_read(token=token)
+    if not kinds.get(kind).optional:
+        raise UnsubscribeError("invalid", _("This link is not valid. Check you copied all of it."))
+    User = get_user_model()
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise UnsubscribeError("invalid", _("This link is not valid. Check you copied all of it."))
+    try:
+        with transaction.atomic():
+            UnsubscribeUse.objects.create(key=key, user=user, kind=kind)
+    except IntegrityError as exc:
+        raise UnsubscribeError(
+            "used", _("This link has already been used. Nothing has changed; check your email settings.")
+        ) from exc
+    preference, _created = Preference.objects.select_for_update().get_or_create(user=user)
+    if kind not in preference.muted_kinds:
+        preference.muted_kinds = sorted({*preference.muted_kinds, kind})
+        preference.save(update_fields=["muted_kinds", "updated_at"])
+    return kind
 
 
 @dataclass
@@ -51,7 +119,7 @@ class _Renderer:
     branding: Branding = field(default_factory=default_branding)
     _wording: dict[str, tuple[str, str] | None] = field(default_factory=dict)
 
-    def __call__(self, language: str, context: dict[str, str]):
+    def __call__(self, language: str, context: dict[str, str], unsubscribe: str = ""):
         if language not in self._wording:
             row = MailWording.objects.filter(kind=self.kind.key, language=language).first()
             self._wording[language] = (row.subject, row.body) if row else None
@@ -61,6 +129,7 @@ class _Renderer:
             context=context,
             wording=self._wording[language],
             settings_url=settings_url(),
+            unsubscribe_url=unsubscribe,
             branding=self.branding,
         )
 
@@ -104,7 +173,10 @@ def mail_enqueue(*, kind: str, to: Any, context: dict[str, Any], key: str) -> Ou
         language, muted = _language_and_muted([to.pk]).get(to.pk, ("en", []))
         if mail_kind.optional and kind in muted:
             return None
-    rendered = _Renderer(mail_kind)(language, {k: str(v) for k, v in context.items()})
+    unsubscribe = (
+        unsubscribe_url(user_id=user_id, kind=kind, key=key) if user_id and mail_kind.optional else ""
+    )
+    rendered = _Renderer(mail_kind)(language, {k: str(v) for k, v in context.items()}, unsubscribe)
     mail = OutboundMail(
         key=key,
         kind=kind,
@@ -114,6 +186,7 @@ def mail_enqueue(*, kind: str, to: Any, context: dict[str, Any], key: str) -> Ou
         subject=rendered.subject,
         body_text=rendered.text,
         body_html=rendered.html,
+        unsubscribe_url=unsubscribe,
     )
     mail.full_clean(validate_unique=False, validate_constraints=False)
     mail.save()
@@ -143,7 +216,12 @@ def mails_enqueue_many(*, kind: str, recipients: Iterable[Recipient], chunk: int
                 language, muted = prefs.get(r.user_id, (r.language, [])) if r.user_id else (r.language, [])
                 if mail_kind.optional and kind in muted:
                     continue
-                rendered = render(language, r.context)
+                unsubscribe = (
+                    unsubscribe_url(user_id=r.user_id, kind=kind, key=r.key)
+                    if r.user_id and mail_kind.optional
+                    else ""
+                )
+                rendered = render(language, r.context, unsubscribe)
                 rows.append(
                     OutboundMail(
                         key=r.key,
@@ -154,6 +232,7 @@ def mails_enqueue_many(*, kind: str, recipients: Iterable[Recipient], chunk: int
                         subject=rendered.subject,
                         body_text=rendered.text,
                         body_html=rendered.html,
+                        unsubscribe_url=unsubscribe,
                     )
                 )
             OutboundMail.objects.bulk_create(rows, ignore_conflicts=True)

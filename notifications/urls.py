@@ -6,4 +6,5 @@ app_name = "notifications"
 
 urlpatterns = [
     path("settings/", views.mail_settings, name="settings"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

@@ -9,10 +9,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tasks import TaskResultStatus
 
-from notifications import jobs, selectors, services
+from notifications import jobs, kinds, selectors, services
 from notifications.forms import MailSettingsForm
 
 
@@ -31,6 +32,22 @@ def mail_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Your email settings are saved."))
         return redirect("notifications:settings")
     return render(request, "notifications/settings.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@csrf_exempt  # the signed link is the authority; mail programs POST to it without a form (RFC 8058)
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """One-click unsubscribe, signed in or not. GET asks (link checkers must not unsubscribe anyone);
+    POST, from the page's button or a mail program's one-click request, turns the kind of mail off."""
+    try:
+        _user_id, kind, _key = services.unsubscribe_read(token=token)
+        if request.method == "POST":
+            services.unsubscribe_with_token(token=token)
+    except services.UnsubscribeError as exc:
+        status = 409 if exc.code == "used" else 400
+        return render(request, "notifications/unsubscribe.html", {"error": exc.message}, status=status)
+    context = {"label": kinds.label(kind), "done": request.method == "POST"}
+    return render(request, "notifications/unsubscribe.html", context)
 
 
 def _require_jobs(request: HttpRequest, perm: str = "notifications.view_jobs") -> None:
