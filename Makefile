@@ -46,8 +46,10 @@ run: install assets migrate
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo
-	@echo "Townhall is running at http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
-	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	@echo "Townhall is running at http://$(HOST):$(PORT)/ with one background worker  (Ctrl+C stops both)"
+	@$(BIN)/python manage.py townhall_worker & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+		$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 # The browser journeys need Debian's chromium: installed when missing (as root, or with sudo), or
 # make stops here with a one-line instruction, before installing or running anything.

@@ -14,6 +14,7 @@ urlpatterns = [
     path("proposals/", include("proposals.urls")),
     path("voting/", include("voting.urls")),
     path("questionnaires/", include("questionnaires.urls")),
+    path("notifications/", include("notifications.urls")),
     path("brand.css", cms_views.brand_css, name="brand_css"),
     path("healthz", cms_views.healthz, name="healthz"),
     path("favicon.ico", cms_views.favicon),

@@ -74,6 +74,68 @@ def consultation_participant_ids(consultation: ConsultationPage) -> set[int]:
     return ids
 
 
+@dataclass
+class Participant:
+    """Someone who took part in a consultation, with what they did (for the closing-the-loop mail)."""
+
+    user_id: int
+    proposals: list[tuple[int, str]]  # (id, title) of the proposals they wrote
+    supported: int = 0
+    commented: bool = False
+    voted: int = 0
+    asked_wider_say: bool = False
+
+
+def consultation_participants(consultation: ConsultationPage) -> dict[int, Participant]:
+    """Everyone who took part in ``consultation`` and what they did, in five queries whatever the
+    numbers. The same people as :func:`consultation_participant_ids`."""
+    from django.db.models import Count
+
+    from proposals.models import Comment, Proposal, Support
+    from voting.models import Participation
+
+    people: dict[int, Participant] = {}
+
+    def person(user_id: int) -> Participant:
+        if user_id not in people:
+            people[user_id] = Participant(user_id=user_id, proposals=[])
+        return people[user_id]
+
+    for user_id in EscalationRequest.objects.filter(consultation=consultation).values_list(
+        "user_id", flat=True
+    ):
+        person(user_id).asked_wider_say = True
+    for pk, author_id, title in (
+        Proposal.objects.filter(consultation=consultation, author__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "author_id", "title")
+    ):
+        person(author_id).proposals.append((pk, title))
+    for user_id, n in (
+        Support.objects.filter(proposal__consultation=consultation)
+        .values_list("user_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        person(user_id).supported = n
+    for user_id in (
+        Comment.objects.filter(Q(consultation=consultation) | Q(proposal__consultation=consultation))
+        .exclude(author__isnull=True)
+        .values_list("author_id", flat=True)
+        .distinct()
+    ):
+        person(user_id).commented = True
+    # Who voted is recorded for every ballot, secret or not; what they chose is not needed here.
+    for user_id, n in (
+        Participation.objects.filter(question__consultation=consultation)
+        .values_list("voter_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        person(user_id).voted = n
+    return people
+
+
 # --- the listing ---
 
 

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import logging
-from functools import partial
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from wagtail.models import GroupPagePermission, Page
 
 from accounts import roles
+from consultations import mails
 from consultations.models import (
     ConsultationIndexPage,
     ConsultationPage,
@@ -25,7 +22,10 @@ from consultations.models import (
     OutcomePublication,
     TrackChange,
 )
-from consultations.selectors import consultation_participant_ids, escalation_refusal
+from consultations.selectors import escalation_refusal
+from consultations.tasks import announce_outcome
+from notifications.rendering import absolute_url, page_url
+from notifications.services import mail_enqueue
 
 logger = logging.getLogger("townhall")
 
@@ -80,30 +80,27 @@ def escalation_request_create(*, consultation: ConsultationPage, user, reason: s
         except IntegrityError:
             pass  # already told
         else:
-            transaction.on_commit(partial(_email_escalation_threshold, notice.pk))
+            _email_escalation_threshold(notice)
     return request
 
 
-def _email_escalation_threshold(notice_id: int) -> None:
-    notice = EscalationNotice.objects.select_related("consultation__councillor").get(pk=notice_id)
+def _email_escalation_threshold(notice: EscalationNotice) -> None:
     page = notice.consultation
-    recipient = page.councillor.email if page.councillor else None
-    if not recipient:
-        recipient = page.contact_email or None
+    recipient = page.councillor if page.councillor and page.councillor.email else (page.contact_email or None)
     if not recipient:
         logger.warning("Escalation threshold crossed on consultation %s, but it has nobody to tell.", page.pk)
         return
-    context = {
-        "page": page,
-        "notice": notice,
-        "page_url": page.get_full_url(),
-        "admin_url": f"{settings.WAGTAILADMIN_BASE_URL}/admin/pages/{page.pk}/edit/",
-    }
-    send_mail(
-        subject=_("Residents are asking for a wider say: %(title)s") % {"title": page.title},
-        message=render_to_string("consultations/email/escalation_threshold.txt", context),
-        from_email=None,
-        recipient_list=[recipient],
+    mail_enqueue(
+        kind=mails.ESCALATION_THRESHOLD.key,
+        to=recipient,
+        key=f"escalation:{notice.pk}",
+        context={
+            "consultation": page.title,
+            "requests": notice.requests_at_the_time,
+            "threshold": page.escalation_threshold,
+            "page_url": page_url(page),
+            "admin_url": absolute_url(reverse("wagtailadmin_pages:edit", args=[page.pk])),
+        },
     )
 
 
@@ -141,20 +138,5 @@ def consultation_record_publication(*, page: ConsultationPage, user=None) -> Non
             outcome.decided_by = user or page.councillor
         outcome.save(update_fields=["published_at", "decided_by"])
         if created:
-            transaction.on_commit(partial(_email_outcome_published, outcome.pk))
-
-
-def _email_outcome_published(outcome_id: int) -> None:
-    outcome = Outcome.objects.select_related("consultation").get(pk=outcome_id)
-    page = outcome.consultation
-    ids = consultation_participant_ids(page)
-    users = get_user_model().objects.filter(pk__in=ids, is_active=True).exclude(email="")
-    context = {"page": page, "outcome": outcome, "page_url": page.get_full_url()}
-    subject = _("You said, we did: %(title)s") % {"title": page.title}
-    for user in users.iterator():
-        send_mail(
-            subject=subject,
-            message=render_to_string("consultations/email/outcome_published.txt", {**context, "user": user}),
-            from_email=None,
-            recipient_list=[user.email],
-        )
+            # Only queued here: the job tells every participant, however many, after this commits.
+            announce_outcome.enqueue(outcome.pk)

@@ -81,3 +81,11 @@ def visitor_client(client):
 def client_for(client, user):
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def run_jobs(db):
+    """Run the queued background jobs (mail and more) now, in this process. Returns a function."""
+    from tests.jobs import run_queued_jobs
+
+    return run_queued_jobs

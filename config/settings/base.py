@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "proposals",
     "voting",
     "questionnaires",
+    "notifications",
+    "django_tasks_db",
     "wagtail.contrib.settings",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -293,6 +295,15 @@ ADMIN_CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
         "frame-ancestors": [SELF],
     },
+}
+
+# Background jobs (Django's tasks framework through django-tasks). Townhall's own jobs (every email,
+# closing the loop on outcomes) go to the "background" backend: rows in the database, run by
+# `manage.py townhall_worker`. Wagtail's small housekeeping tasks stay on "default", run in-process
+# as before. See notifications/README.md.
+TASKS = {
+    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    "background": {"BACKEND": "django_tasks_db.DatabaseBackend"},
 }
 
 WAGTAIL_SITE_NAME = "Townhall"

@@ -1,20 +1,18 @@
 """What every write service shares: the refusal it raises, the rule check, cleaning rich text, and
-emails sent once the transaction commits."""
+and mail queued in the same transaction."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import rules
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from cms.sanitiser import is_blank_html, sanitise_html
+from notifications.services import mail_enqueue
 
 
 class ProposalError(Exception):
@@ -47,11 +45,10 @@ def _clean_rich(raw: str, *, field: str, max_length: int, required: bool = True)
     return body
 
 
-def _on_commit_mail(*, to: str | None, subject: str, body: str) -> None:
-    if to:
-        transaction.on_commit(
-            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=True)
-        )
+def _mail(*, kind: str, to: User | None, key: str, context: dict[str, Any]) -> None:
+    """Queue a mail (see notifications.services.mail_enqueue); sent by a worker once this commits."""
+    if to is not None:
+        mail_enqueue(kind=kind, to=to, key=key, context=context)
 
 
 #: The longest a proposal's body and a comment may be, in characters as typed.

@@ -9,11 +9,15 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from proposals import live
+from consultations.models import ConsultationPage
+from notifications.rendering import absolute_url
+from notifications.selectors import language_for
+from notifications.services import moderators_notify
+from proposals import live, mails
 from proposals.models import (
     ActionKind,
     ActionReason,
@@ -29,7 +33,7 @@ from proposals.models import (
 )
 from proposals.services.common import (
     ProposalError,
-    _on_commit_mail,
+    _mail,
     _require,
 )
 from proposals.services.threads import _count
@@ -57,16 +61,40 @@ def flag_create(*, reporter: User, item: Comment | Proposal, reason: str, note: 
         raise ProposalError(
             _("You have already reported this. A moderator will look at it."), "already_flagged"
         ) from exc
+    pending = Flag.objects.filter(outcome=FlagOutcome.PENDING, **lookup).count()
+    item_type = "comment" if is_comment else "proposal"
     payload = {
-        "item_type": "comment" if is_comment else "proposal",
+        "item_type": item_type,
         "item_id": item.pk,
         "reason": flag.reason,
         "reason_label": flag.get_reason_display(),
-        "flags": Flag.objects.filter(outcome=FlagOutcome.PENDING, **lookup).count(),
+        "flags": pending,
         "created_at": flag.created_at.isoformat(),
     }
+    if pending == 1:  # the item's first report waiting: tell the moderators on duty once
+        _tell_moderators(item, item_type=item_type, flag=flag)
     transaction.on_commit(lambda: live.broadcast_flag(flag_id=flag.pk, payload=payload))
     return flag
+
+
+def _tell_moderators(item: Comment | Proposal, *, item_type: str, flag: Flag) -> None:
+    consultation_id = item.consultation_id
+    if consultation_id is None and isinstance(item, Comment) and item.proposal_id:
+        consultation_id = (
+            Proposal.objects.filter(pk=item.proposal_id).values_list("consultation_id", flat=True).first()
+        )
+    title = ConsultationPage.objects.filter(pk=consultation_id).values_list("title", flat=True).first() or ""
+    moderators_notify(
+        consultation_id=consultation_id,
+        kind=mails.FLAG_RAISED.key,
+        key=f"flag:{flag.pk}",
+        context={
+            "consultation": title,
+            "item_type": item_type,
+            "reason": flag.get_reason_display(),
+            "item_url": absolute_url(reverse("proposals:moderation_item", args=[item_type, item.pk])),
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -96,30 +124,37 @@ def _tell_author(action: ModerationAction) -> None:
     user = action.target_user
     if user is None:
         return
-    what = {
-        ActionKind.HIDE: _("A moderator has hidden something you wrote."),
-        ActionKind.RESTORE: _("A moderator has restored something you wrote."),
-        ActionKind.WARN: _("A moderator has sent you a warning."),
-        ActionKind.SUSPEND: _("A moderator has suspended your account until %(until)s.")
-        % {
-            "until": timezone.localtime(action.suspended_until).strftime("%-d %B %Y")
-            if action.suspended_until
-            else ""
+    with translation.override(language_for(user)):
+        what = {
+            ActionKind.HIDE: _("A moderator has hidden something you wrote."),
+            ActionKind.RESTORE: _("A moderator has restored something you wrote."),
+            ActionKind.WARN: _("A moderator has sent you a warning."),
+            ActionKind.SUSPEND: _("A moderator has suspended your account until %(until)s.")
+            % {
+                "until": timezone.localtime(action.suspended_until).strftime("%-d %B %Y")
+                if action.suspended_until
+                else ""
+            },
+            ActionKind.LIFT_SUSPENSION: _("Your suspension has been lifted."),
+        }.get(action.kind)
+        if what is None:
+            return
+        kind_label, reason_label = str(action.get_kind_display()), str(action.get_reason_display())
+    notices_url = absolute_url(reverse("proposals:my_notices"))
+    _mail(
+        kind=mails.MODERATION_ACTION.key,
+        to=user,
+        key=f"moderation:{action.pk}",
+        context={
+            "action": kind_label,
+            "what": what,
+            "reason": reason_label,
+            "explanation": action.explanation,
+            "appeal_url": notices_url
+            if action.kind in (ActionKind.HIDE, ActionKind.WARN, ActionKind.SUSPEND)
+            else "",
+            "notices_url": notices_url,
         },
-        ActionKind.LIFT_SUSPENSION: _("Your suspension has been lifted."),
-    }.get(action.kind)
-    if what is None:
-        return
-    appeal = (
-        _("\nYou can appeal once, from your moderation notices page: %(path)s")
-        % {"path": reverse("proposals:my_notices")}
-        if action.kind in (ActionKind.HIDE, ActionKind.WARN, ActionKind.SUSPEND)
-        else ""
-    )
-    _on_commit_mail(
-        to=user.email,
-        subject=_("About your contribution: %(kind)s") % {"kind": action.get_kind_display()},
-        body=f"{what}\n\n{_('Reason')}: {action.get_reason_display()}\n{action.explanation}\n{appeal}",
     )
 
 
@@ -325,9 +360,16 @@ def appeal_review(*, appeal: Appeal, by: User, overturn: bool, note: str) -> App
     appeal.reviewed_by, appeal.review_note, appeal.reviewed_at = by, note, timezone.now()
     appeal.full_clean()
     appeal.save()
-    _on_commit_mail(
-        to=appeal.appellant.email,
-        subject=_("Your appeal has been decided"),
-        body=_("%(outcome)s\n\n%(note)s\n") % {"outcome": appeal.get_status_display(), "note": note},
+    with translation.override(language_for(appeal.appellant)):
+        outcome = str(appeal.get_status_display())
+    _mail(
+        kind=mails.APPEAL_DECIDED.key,
+        to=appeal.appellant,
+        key=f"appeal:{appeal.pk}",
+        context={
+            "outcome": outcome,
+            "note": note,
+            "notices_url": absolute_url(reverse("proposals:my_notices")),
+        },
     )
     return appeal

@@ -7,11 +7,15 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from consultations.models import ConsultationPage
+from notifications.rendering import absolute_url
+from notifications.selectors import language_for
+from proposals import mails
 from proposals.models import (
     KIND_MODELS,
     STATUS_TRANSITIONS,
@@ -27,7 +31,7 @@ from proposals.services.common import (
     BODY_MAX,
     ProposalError,
     _clean_rich,
-    _on_commit_mail,
+    _mail,
     _require,
 )
 
@@ -113,11 +117,18 @@ def proposal_change_status(
     Proposal.objects.filter(pk=proposal.pk).update(**fields)
     author = proposal.author
     if author is not None:
-        _on_commit_mail(
-            to=author.email,
-            subject=_("Your proposal is now %(status)s") % {"status": change.get_to_status_display().lower()},
-            body=_("Your proposal “%(title)s” is now %(status)s.\n\nWhy: %(reason)s\n")
-            % {"title": proposal.title, "status": change.get_to_status_display().lower(), "reason": reason},
+        with translation.override(language_for(author)):
+            status = str(change.get_to_status_display()).lower()
+        _mail(
+            kind=mails.PROPOSAL_STATUS.key,
+            to=author,
+            key=f"proposal-status:{change.pk}",
+            context={
+                "proposal": proposal.title,
+                "status": status,
+                "reason": reason,
+                "proposal_url": absolute_url(reverse("proposals:detail", args=[proposal.pk])),
+            },
         )
     return change
 

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from cms.sanitiser import excerpt
 from consultations.models import ConsultationPage
+from notifications.rendering import absolute_url
+from proposals import mails
 from proposals.models import (
     MAX_DEPTH,
     Comment,
@@ -26,7 +28,7 @@ from proposals.services.common import (
     COMMENT_MAX,
     ProposalError,
     _clean_rich,
-    _on_commit_mail,
+    _mail,
     _require,
 )
 
@@ -116,11 +118,15 @@ def comment_add(
     comment.save()
     _count(comment, +1)
     if parent is not None and parent.author_id and parent.author_id != author.pk:
-        _on_commit_mail(
-            to=parent.author.email,
-            subject=_("New reply to your comment"),
-            body=_("%(name)s replied to your comment:\n\n%(text)s\n")
-            % {"name": author.display_name, "text": excerpt(comment.body, 500)},
+        _mail(
+            kind=mails.COMMENT_REPLY.key,
+            to=parent.author,
+            key=f"reply:{comment.pk}",
+            context={
+                "replier": author.display_name,
+                "excerpt": excerpt(comment.body, 500),
+                "reply_url": absolute_url(comment.get_absolute_url()),
+            },
         )
     return comment
 

@@ -200,7 +200,7 @@ def test_support_outside_the_phase_is_refused(client, make_in_phase, resident):
 
 
 def test_status_change_shows_the_response_and_emails_the_proposer(
-    client, proposal, councillor, django_capture_on_commit_callbacks
+    client, proposal, councillor, django_capture_on_commit_callbacks, run_jobs
 ):
     client.force_login(councillor)
     assert (
@@ -221,6 +221,7 @@ def test_status_change_shows_the_response_and_emails_the_proposer(
     assert response.status_code == 302
     page = text(client.get(f"/proposals/p/{proposal.pk}/"))
     assert "Good value." in page and "We will fund it this year." in page
+    run_jobs()
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [proposal.author.email]
 
 
@@ -372,7 +373,7 @@ def test_flag_needs_a_reason_and_only_once(client, comment, other_resident):
 
 
 def test_moderator_hides_with_reason_and_author_sees_it(
-    client, comment, moderator, other_resident, django_capture_on_commit_callbacks
+    client, comment, moderator, other_resident, django_capture_on_commit_callbacks, run_jobs
 ):
     services.flag_create(reporter=other_resident, item=comment, reason="abuse")
     client.force_login(moderator)
@@ -394,7 +395,10 @@ def test_moderator_hides_with_reason_and_author_sees_it(
             },
         )
     assert response.status_code == 302
-    assert len(mail.outbox) == 1 and "Name-calling breaks rule 1." in mail.outbox[0].body
+    run_jobs()
+    # The report went to the moderator; the decision goes to the author.
+    assert [m.to for m in mail.outbox] == [[moderator.email], [comment.author.email]]
+    assert "Name-calling breaks rule 1." in mail.outbox[1].body
     client.force_login(comment.author)
     page = text(client.get(f"/proposals/p/{comment.proposal_id}/"))
     assert "Name-calling breaks rule 1." in page and "Appeal this decision" in page
