@@ -45,9 +45,8 @@ class SealError(Exception):
 
 @cache
 def _key(secret: str) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"townhall secret ballot seal v1").derive(
-        secret.encode()
-    )
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"townhall secret ballot seal v1")
+    return hkdf.derive(secret.encode())
 
 
 def _keys() -> list[bytes]:

@@ -76,7 +76,7 @@ def _count_sealed_after_close(question: Question) -> bool:
     if not (question.secret and question.ballots_sealed and not question.is_open):
         return False
     services.secret_ballots_mix(question=question, everything=True)
-    fresh = Question.objects.non_polymorphic().filter(pk=question.pk).values("tally_seq", "ballots_sealed").get()
+    fresh = Question.objects.non_polymorphic().values("tally_seq", "ballots_sealed").get(pk=question.pk)
     question.tally_seq, question.ballots_sealed = fresh["tally_seq"], fresh["ballots_sealed"]
     for cached in ("_counts", "_ballot_data"):
         question.__dict__.pop(cached, None)

@@ -66,7 +66,9 @@ def test_ballots_on_a_question_with_hidden_results_tell_no_seq(voting_consultati
 def test_refusals_in_a_batch_store_nothing_for_them_and_do_not_stop_the_others(
     voting_consultation, ward, other_ward_resident
 ):
-    question = FACTORIES["single"](consultation=voting_consultation, results_visibility=ResultsVisibility.LIVE)
+    question = FACTORIES["single"](
+        consultation=voting_consultation, results_visibility=ResultsVisibility.LIVE
+    )
     a, b, _c = (o.key for o in question.option_list)
     ann, bob = residents(ward, 2)
     outsider = voters_by_id([other_ward_resident.pk])[other_ward_resident.pk]
