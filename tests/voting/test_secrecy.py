@@ -392,7 +392,8 @@ def test_no_transaction_id_joins_a_participation_to_a_ballot_or_a_count_even_aft
     print(
         f"\nxmin after VACUUM FREEZE: 12 participations in {len(_xmins('voting_participation', question.pk))}"
         f" transactions, 12 ballots in {len(_xmins('voting_ballot', question.pk))} mix transactions,"
-        f" {len(_xmins('voting_tallycount', question.pk))} count rows written last by that many transactions; none shared"
+        f" count rows last written by {len(_xmins('voting_tallycount', question.pk))} transaction(s);"
+        " none shared"
     )
 
 
