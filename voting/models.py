@@ -46,6 +46,11 @@ SCORE_MIN = 0
 SCORE_MAX = 5
 
 
+def mix_size() -> int:
+    """``SECRET_BALLOT_MIX_SIZE``, at least 2: the fewest secret ballots opened and counted together."""
+    return max(2, int(getattr(settings, "SECRET_BALLOT_MIX_SIZE", 10)))
+
+
 def random_ballot_id() -> int:
     """A random positive 63-bit key: ballots carry no insertion order."""
     return secrets.randbits(62) + 1
@@ -184,6 +189,11 @@ class Question(PolymorphicModel, ClusterableModel):
     @property
     def is_closed(self) -> bool:
         return self.status == QuestionStatus.CLOSED
+
+    @property
+    def mix_size(self) -> int:
+        """How many secret ballots are at least counted together (see ``voting/README.md``)."""
+        return mix_size()
 
     def get_status_display(self) -> str:
         return str(QuestionStatus(self.status).label)

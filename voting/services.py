@@ -31,7 +31,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -47,6 +46,7 @@ from voting.models import (
     ResultsVisibility,
     SealedBallot,
     TallyCount,
+    mix_size,
 )
 from voting.signals import tally_changed
 
@@ -89,11 +89,6 @@ def _lock(question_id: int, *, bump: bool = True) -> dict[str, Any]:
     if not updated:
         raise BallotError(errors.QUESTION_CLOSED, "This question no longer exists.")
     return rows.values(*_STATE).get()
-
-
-def mix_size() -> int:
-    """``SECRET_BALLOT_MIX_SIZE``, at least 2: the fewest secret ballots opened together."""
-    return max(2, int(getattr(settings, "SECRET_BALLOT_MIX_SIZE", 10)))
 
 
 def _apply_counts(question_id: int, delta: Mapping[str, int]) -> None:

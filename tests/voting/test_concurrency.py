@@ -14,8 +14,8 @@ from accounts.models import User
 from tests import factories as base
 from tests.voting.factories import FACTORIES, make_consultation
 from voting.errors import BallotError
-from voting.models import Ballot, Participation, SealedBallot, TallyCount
-from voting.services import ballot_cast, mix_size, question_close, tally_recount
+from voting.models import Ballot, Participation, SealedBallot, TallyCount, mix_size
+from voting.services import ballot_cast, question_close, tally_recount
 
 
 def _fire(question, voter_ids, repeats, workers):

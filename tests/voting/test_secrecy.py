@@ -446,3 +446,40 @@ def _copy_sections(dump: str) -> dict[str, list[dict[str, str]]]:
         elif current is not None:
             current.append(dict(zip(columns, line.split("\t"), strict=True)))
     return tables
+
+
+# Pages, admin and logs --------------------------------------------------------------------------------
+def test_a_secret_questions_page_says_votes_are_counted_in_groups(client, voting_consultation, resident):
+    question = secret_question(voting_consultation)
+    ballot_cast(question=question, voter=resident, data={"choice": "abstain"})
+    client.force_login(resident)
+    page = client.get(question.get_absolute_url()).content.decode()
+    assert f"Votes are counted in groups of at least {K}" in page
+    assert "stored sealed and counted together with others" in page
+    assert 'value="abstain" checked' not in page
+
+
+def test_no_admin_lists_ballots_participations_seals_or_counts():
+    from django.contrib import admin
+    from wagtail.snippets.models import get_snippet_models
+
+    for model in (Ballot, Participation, SealedBallot, TallyCount):
+        assert model not in admin.site._registry
+        assert model not in get_snippet_models()
+
+
+def test_the_sql_of_a_secret_vote_names_the_voter_but_never_the_choice(voting_consultation, ward, caplog):
+    """With every statement logged (``django.db.backends`` at DEBUG), the voter's transaction shows who
+    voted and a sealed blob, never how."""
+    question = secret_question(voting_consultation)
+    (ann,) = residents(ward, 1)
+    caplog.set_level("DEBUG", logger="django.db.backends")
+    connection.force_debug_cursor = True
+    try:
+        ballot_cast(question=question, voter=ann, data={"choice": "abstain"})
+    finally:
+        connection.force_debug_cursor = False
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "voting_participation" in logged and "voting_sealedballot" in logged
+    assert "abstain" not in logged
+    assert "voting_ballot" not in logged.replace("voting_sealedballot", "")
