@@ -164,7 +164,9 @@ class LiveConsumerBase(ProtocolConsumer):
         if result.error is not None:
             await self.send_error(result.error.code, result.error.message, msg_id)
             return
-        receipt: dict[str, Any] = {"question": question_id, "seq": result.seq}
+        receipt: dict[str, Any] = {"question": question_id}
+        if result.seq is not None:  # none for secret ballots or hidden results (CastResult.seq)
+            receipt["seq"] = result.seq
         if result.recorded_at is not None:
             receipt["recorded_at"] = result.recorded_at.isoformat()
         await self.send(text_data=protocol.frame(protocol.ACK, receipt, id=msg_id))

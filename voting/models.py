@@ -7,16 +7,18 @@ the choices, candidates or projects of the kinds that have them.
 Ballots
     One ballot per person per question. For an open ballot the ``Ballot`` row names its voter and a
     unique constraint on (question, voter) makes a second row impossible. For a **secret** ballot the
-    ``Ballot`` row names no voter and carries no timestamp; who voted is recorded in ``Participation``
-    (unique on question and voter) which in turn names no ballot. Ballot primary keys are random
-    63-bit integers, not a sequence, so the key order of ballots says nothing about who voted when
-    (on SQLite the key is also the row id, so the rows are stored in random order too). See
-    ``voting/README.md`` for what remains visible to someone with direct database access.
+    voter's transaction writes a ``Participation`` (unique on question and voter: who voted) and a
+    ``SealedBallot`` (how, encrypted with a key that is not in the database). A later transaction, the
+    mix, opens sealed ballots only once enough of them are waiting, and writes them, shuffled, as
+    ``Ballot`` rows with no voter, no timestamp and a random 63-bit key; no row refers to another.
+    See ``voting/README.md`` ("Secret ballots") for the design and what it protects against.
 
 Counts
-    ``TallyCount`` rows hold the incremental counts of the simple kinds, updated in the ballot's own
-    transaction; ``Question.tally_seq`` goes up by one with every ballot written, which both serialises
-    writers on one question and lets a live client tell a fresh tally from a stale one.
+    ``TallyCount`` rows hold the incremental counts of the simple kinds, updated in the transaction
+    that writes the ballot (the voter's for an open ballot, the mix's for a secret one);
+    ``Question.tally_seq`` goes up by one with every open ballot written and with every mix, which
+    both serialises writers on one question and lets a live client tell a fresh tally from a stale
+    one.
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ from wagtail.models import Orderable
 
 SCORE_MIN = 0
 SCORE_MAX = 5
+
+
+def mix_size() -> int:
+    """``SECRET_BALLOT_MIX_SIZE``, at least 2: the fewest secret ballots opened and counted together."""
+    return max(2, int(getattr(settings, "SECRET_BALLOT_MIX_SIZE", 10)))
 
 
 def random_ballot_id() -> int:
@@ -107,6 +114,8 @@ class Question(PolymorphicModel, ClusterableModel):
     )
     sort_order = models.PositiveIntegerField(default=0)
     tally_seq = models.PositiveBigIntegerField(default=0, editable=False)
+    #: Secret ballots cast and sealed but not yet mixed into ``Ballot`` rows (see ``SealedBallot``).
+    ballots_sealed = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PolymorphicManager.from_queryset(QuestionQuerySet)()
@@ -180,6 +189,11 @@ class Question(PolymorphicModel, ClusterableModel):
     @property
     def is_closed(self) -> bool:
         return self.status == QuestionStatus.CLOSED
+
+    @property
+    def mix_size(self) -> int:
+        """How many secret ballots are at least counted together (see ``voting/README.md``)."""
+        return mix_size()
 
     def get_status_display(self) -> str:
         return str(QuestionStatus(self.status).label)
@@ -356,6 +370,19 @@ class Participation(models.Model):
 
     def __str__(self) -> str:
         return f"Participation in question {self.question_id}"
+
+
+class SealedBallot(models.Model):
+    """A secret ballot as the voter's transaction stores it: encrypted (``voting.sealing``), waiting
+    for the mix (``voting.services.secret_ballots_mix``) to open it, in another transaction and among
+    others, as a ``Ballot``. The row is deleted when it is mixed."""
+
+    id = models.BigIntegerField(primary_key=True, default=random_ballot_id, editable=False)
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="sealed_ballots")
+    sealed = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"Sealed ballot on question {self.question_id}"
 
 
 class TallyCount(models.Model):

@@ -9,7 +9,7 @@ from typing import Any
 import rules
 from django.contrib.auth.models import AnonymousUser
 
-from voting import protocol, tallies
+from voting import protocol, services, tallies
 from voting.ballots import BALLOTS_KEY
 from voting.models import Ballot, BudgetMethod, Option, Participation, Question, TallyCount
 from voting.shared_cache import cache
@@ -73,6 +73,20 @@ def _result(question: Question) -> dict[str, Any]:
     raise ValueError(f"No tally rule for kind {kind!r}")
 
 
+def _count_sealed_after_close(question: Question) -> bool:
+    """A secret question that reached its closing time with ballots still sealed has them mixed and
+    counted by the first read of its results (nothing else runs at a closing time). Returns whether
+    it did; the question's ``tally_seq`` and counts are then read again."""
+    if not (question.secret and question.ballots_sealed and not question.is_open):
+        return False
+    services.secret_ballots_mix(question=question, everything=True)
+    fresh = Question.objects.non_polymorphic().values("tally_seq", "ballots_sealed").get(pk=question.pk)
+    question.tally_seq, question.ballots_sealed = fresh["tally_seq"], fresh["ballots_sealed"]
+    for cached in ("_counts", "_ballot_data"):
+        question.__dict__.pop(cached, None)
+    return True
+
+
 #: How long a page may show a ranked-choice or Equal Shares result computed for an earlier ballot:
 #: one broadcast interval, the same delay live watchers have.
 PAGE_MAX_AGE = protocol.BROADCAST_INTERVAL
@@ -92,6 +106,7 @@ def tally_for(*, question: Question, max_age: float = 0.0) -> dict[str, Any]:
     """
     if type(question) is Question:
         question = question.get_real_instance()
+    _count_sealed_after_close(question)
     seq = int(question.tally_seq)
     cache_key = latest_key = None
     if _needs_ballots(question) and getattr(question, "_ballot_data", None) is None:
@@ -135,6 +150,8 @@ def questions_for_consultation(*, page: Any, user: Any) -> list[Question]:
     """The page's questions as their own kinds, with options, counts and the viewer's permissions
     attached, in a fixed number of queries however many questions, options or ballots there are."""
     questions = list(Question.objects.filter(consultation_id=page.pk).order_by("sort_order", "pk"))
+    for question in questions:
+        _count_sealed_after_close(question)  # before the counts are read below
     ids = [q.pk for q in questions]
     options: dict[int, list[Option]] = defaultdict(list)
     counts: dict[int, dict[str, int]] = defaultdict(dict)

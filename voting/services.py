@@ -7,16 +7,23 @@ message. Its ``data`` shapes are documented in ``voting/ballots.py``; the errors
 ``ballots_cast`` records a batch of them on one question in one transaction (the socket path, see
 ``voting/batching.py``); ``ballot_cast`` is a batch of one.
 
-Concurrency: every write of ballots first increments its question's ``tally_seq`` with an
-``UPDATE``. That takes the question row's lock (PostgreSQL) or the database's write lock (SQLite)
-before anything is read, so writers on one question are serialised: the check for existing ballots,
-the inserts or updates, and the incremental counts are one indivisible step. The unique constraints
-on (question, voter) remain the last line of defence.
+Concurrency: every write of ballots first writes its question's row with an ``UPDATE`` (an open
+ballot increments ``tally_seq``; a secret one leaves it). That takes the question row's lock
+(PostgreSQL) or the database's write lock (SQLite) before anything is read, so writers on one
+question are serialised: the check for existing ballots, the inserts or updates, and the incremental
+counts are one indivisible step. The unique constraints on (question, voter) remain the last line of
+defence.
+
+Secret ballots are written in two steps that never share a transaction: the voter's transaction
+stores the ``Participation`` and the ballot sealed (``voting.sealing``); ``secret_ballots_mix`` opens
+sealed ballots, at least ``SECRET_BALLOT_MIX_SIZE`` at a time, and writes them as shuffled ``Ballot``
+rows with the counts. See ``voting/README.md`` ("Secret ballots").
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -29,12 +36,24 @@ from django.db.models import F
 from django.utils import timezone
 
 from voting import ballots as ballot_rules
-from voting import errors
+from voting import errors, sealing
 from voting.errors import BallotError
-from voting.models import Ballot, Participation, Question, QuestionStatus, TallyCount
+from voting.models import (
+    Ballot,
+    Participation,
+    Question,
+    QuestionStatus,
+    ResultsVisibility,
+    SealedBallot,
+    TallyCount,
+    mix_size,
+)
 from voting.signals import tally_changed
 
-_shuffle = random.SystemRandom().shuffle
+logger = logging.getLogger("townhall.voting")
+
+_random = random.SystemRandom()
+_shuffle = _random.shuffle
 
 
 def concrete(question: Question) -> Question:
@@ -44,17 +63,32 @@ def concrete(question: Question) -> Question:
     return question
 
 
-def _lock(question_id: int) -> dict[str, Any]:
-    """Serialise writers on one question; return its fresh state."""
-    updated = Question.objects.non_polymorphic().filter(pk=question_id).update(tally_seq=F("tally_seq") + 1)
+_STATE = (
+    "opens_at",
+    "closes_at",
+    "closed_at",
+    "tally_seq",
+    "secret",
+    "final_once_cast",
+    "results_visibility",
+    "ballots_sealed",
+)
+
+
+def _lock(question_id: int, *, bump: bool = True) -> dict[str, Any]:
+    """Serialise writers on one question; return its fresh state.
+
+    With ``bump`` the write that takes the lock is the next ``tally_seq``; without, it changes
+    nothing (a secret ballot's transaction must not move the tally's version).
+    """
+    rows = Question.objects.non_polymorphic().filter(pk=question_id)
+    if bump:
+        updated = rows.update(tally_seq=F("tally_seq") + 1)
+    else:
+        updated = rows.update(ballots_sealed=F("ballots_sealed"))
     if not updated:
         raise BallotError(errors.QUESTION_CLOSED, "This question no longer exists.")
-    return (
-        Question.objects.non_polymorphic()
-        .filter(pk=question_id)
-        .values("opens_at", "closes_at", "closed_at", "tally_seq", "secret", "final_once_cast")
-        .get()
-    )
+    return rows.values(*_STATE).get()
 
 
 def _apply_counts(question_id: int, delta: Mapping[str, int]) -> None:
@@ -103,9 +137,13 @@ def ballot_cast(*, question: Question, voter: Any, data: Mapping[str, Any]) -> B
 class CastResult:
     """What became of one ballot of ``ballots_cast``: stored (``ballot`` and its ``seq``) or refused."""
 
+    #: For a secret ballot, an unsaved ``Ballot`` holding the normalised data: it is stored sealed,
+    #: and becomes a row only in a mix, among others.
     ballot: Ballot | None = None
     #: The question's ``tally_seq`` once this ballot was written: every tally whose version is at
-    #: least this includes it.
+    #: least this includes it. Only where the tally is public while voting is open and ballots are
+    #: open: for a secret ballot no version includes it yet, and for results hidden until close the
+    #: number would tell how often the hidden tally moves.
     seq: int | None = None
     error: BallotError | None = None
     #: When the transaction that stored it returned (committed, unless the caller holds a transaction).
@@ -169,17 +207,23 @@ def ballots_cast(*, question: Question, votes: Sequence[tuple[Any, Mapping[str, 
 def _record(question: Question, accepted: list[tuple[int, Any, dict[str, Any]]]) -> dict[int, CastResult]:
     """The write half of ``ballots_cast``, inside its transaction.
 
-    ``tally_seq`` moves by one per ballot written, as it did when every ballot had its own
-    transaction: the lock takes the first number, and the batch's last write the rest.
+    ``tally_seq`` moves by one per open ballot written, as it did when every ballot had its own
+    transaction: the lock takes the first number, and the batch's last write the rest. Secret ballots
+    leave it: they move no count until they are mixed.
     """
-    state = _lock(question.pk)
+    bumped = not question.secret
+    state = _lock(question.pk, bump=bumped)
     # The question as it is now, under the lock (a copy: the caller's object may be shared).
     question = copy.copy(question)
-    for name in ("opens_at", "closes_at", "closed_at", "secret", "final_once_cast", "tally_seq"):
+    for name in _STATE:
         setattr(question, name, state[name])
     if question.status != QuestionStatus.OPEN:
         closed = BallotError(errors.QUESTION_CLOSED, "Voting on this question is closed.")
         raise _NothingWritten({index: CastResult(error=closed) for index, _, _ in accepted})
+    if not question.secret and not bumped:
+        # The caller's copy said secret; the question is not (any more): take the next number now.
+        Question.objects.non_polymorphic().filter(pk=question.pk).update(tally_seq=F("tally_seq") + 1)
+        question.tally_seq = state["tally_seq"] = int(state["tally_seq"]) + 1
 
     voter_ids = {voter.pk for _, voter, _ in accepted}
     writer = _SecretWriter(question, voter_ids) if question.secret else _OpenWriter(question, voter_ids)
@@ -193,9 +237,17 @@ def _record(question: Question, accepted: list[tuple[int, Any, dict[str, Any]]])
     if not written:
         raise _NothingWritten(results)
     writer.save()
+    if isinstance(writer, _SecretWriter):
+        for index, ballot in written:
+            results[index] = CastResult(ballot=ballot)
+        if int(state["ballots_sealed"]) + len(written) >= 2 * mix_size():
+            # In a transaction of its own, once this one has committed: never the voter's.
+            transaction.on_commit(lambda: _mix_after_commit(question), robust=True)
+        return results
     first = int(state["tally_seq"])
+    tell_seq = question.results_visibility == ResultsVisibility.LIVE
     for offset, (index, ballot) in enumerate(written):
-        results[index] = CastResult(ballot=ballot, seq=first + offset)
+        results[index] = CastResult(ballot=ballot, seq=first + offset if tell_seq else None)
     last = first + len(written) - 1
     if last != first:
         Question.objects.non_polymorphic().filter(pk=question.pk).update(tally_seq=last)
@@ -264,22 +316,22 @@ class _OpenWriter:
 
 
 class _SecretWriter:
-    """Secret ballots: who voted (``Participation``) and how (a ``Ballot`` naming no one), never linked.
+    """Secret ballots: who voted (``Participation``) and how, sealed (``SealedBallot``), never linked.
 
-    Final once cast. The batch's ballots are inserted in a random order, so their position on disk
-    does not follow the order of the participations either.
+    Final once cast. The sealed ballots move no count: ``secret_ballots_mix`` opens them later, in
+    another transaction, among at least ``SECRET_BALLOT_MIX_SIZE`` others.
     """
 
     def __init__(self, question: Question, voter_ids: set[int]):
         self.question = question
+        self.option_count = len(question.option_list)
         self.voted = set(
             Participation.objects.filter(question_id=question.pk, voter_id__in=voter_ids).values_list(
                 "voter_id", flat=True
             )
         )
         self.participations: list[Participation] = []
-        self.ballots: list[Ballot] = []
-        self.delta: Counter[str] = Counter()
+        self.sealed: list[SealedBallot] = []
 
     def add(self, voter: Any, normalised: dict[str, Any]) -> Ballot:
         if voter.pk in self.voted:
@@ -288,18 +340,87 @@ class _SecretWriter:
             )
         self.voted.add(voter.pk)
         self.participations.append(Participation(question_id=self.question.pk, voter_id=voter.pk))
-        # No voter, no timestamps, a random key: nothing ties this row to the participation.
+        self.sealed.append(
+            SealedBallot(
+                question_id=self.question.pk,
+                sealed=sealing.seal(self.question.pk, self.option_count, normalised),
+            )
+        )
         ballot = Ballot(question_id=self.question.pk, voter=None, data=normalised)
-        self.ballots.append(ballot)
-        self.delta.update(ballot_rules.count_keys(self.question.kind, normalised))
-        self.delta[ballot_rules.BALLOTS_KEY] += 1
+        ballot.pk = None  # not stored as it is: see ``CastResult.ballot``
         return ballot
 
     def save(self) -> None:
         Participation.objects.bulk_create(self.participations)
-        _shuffle(self.ballots)
-        Ballot.objects.bulk_create(self.ballots)
-        _apply_counts(self.question.pk, self.delta)
+        _shuffle(self.sealed)
+        SealedBallot.objects.bulk_create(self.sealed)
+        Question.objects.non_polymorphic().filter(pk=self.question.pk).update(
+            ballots_sealed=F("ballots_sealed") + len(self.sealed)
+        )
+
+
+def _mix_after_commit(question: Question) -> None:
+    try:
+        secret_ballots_mix(question=question)
+    except Exception:
+        # Nothing is lost: the sealed ballots wait for the next mix (the next vote, or the close).
+        logger.exception("Could not mix the sealed ballots of question %s", question.pk)
+
+
+def _mix(question_id: int, kind: str, *, everything: bool) -> tuple[int, int]:
+    """Open sealed ballots and write them as ``Ballot`` rows with their counts (the caller holds the
+    question's lock and updates its row). Returns (ballots mixed, sealed ballots left).
+
+    Unless ``everything``, nothing is opened while fewer than twice ``mix_size()`` wait, and then all
+    but ``mix_size()`` of them, chosen at random, are: every mix holds at least ``mix_size()``
+    ballots, and so does the last one, at close.
+    """
+    rows = list(SealedBallot.objects.filter(question_id=question_id).values_list("id", "sealed"))
+    waiting, keep = len(rows), mix_size()
+    if not everything:
+        if waiting < 2 * keep:
+            return 0, waiting
+        rows = _random.sample(rows, waiting - keep)
+    if not rows:
+        return 0, waiting
+    opened = [sealing.unseal(question_id, sealed) for _, sealed in rows]
+    _shuffle(opened)
+    Ballot.objects.bulk_create(Ballot(question_id=question_id, voter=None, data=data) for data in opened)
+    delta: Counter[str] = Counter()
+    for data in opened:
+        delta.update(ballot_rules.count_keys(kind, data))
+    delta[ballot_rules.BALLOTS_KEY] += len(opened)
+    _apply_counts(question_id, delta)
+    ids = [pk for pk, _ in rows]
+    for start in range(0, len(ids), 500):
+        SealedBallot.objects.filter(pk__in=ids[start : start + 500]).delete()
+    return len(opened), waiting - len(opened)
+
+
+@transaction.atomic
+def secret_ballots_mix(*, question: Question, everything: bool = False) -> int:
+    """Open waiting secret ballots and count them, in a transaction that writes no participation.
+
+    Runs after a secret ballot's transaction has committed once twice ``SECRET_BALLOT_MIX_SIZE``
+    sealed ballots wait (see ``_mix``), at close (``question_close``), and when the results of a
+    question that closed at its closing time are first read (``selectors.tally_for``): once a
+    question is no longer open, or with ``everything``, every waiting ballot is opened. The public
+    tally moves once per mix, and ``tally_seq`` by one. Returns how many ballots were mixed.
+    """
+    question = concrete(question)
+    state = _lock(question.pk, bump=False)
+    fresh = copy.copy(question)
+    for name in _STATE:
+        setattr(fresh, name, state[name])
+    everything = everything or fresh.status != QuestionStatus.OPEN
+    mixed, left = _mix(question.pk, question.kind, everything=everything)
+    if mixed or left != state["ballots_sealed"]:
+        Question.objects.non_polymorphic().filter(pk=question.pk).update(
+            tally_seq=F("tally_seq") + (1 if mixed else 0), ballots_sealed=left
+        )
+    if mixed:
+        _notify(question.pk, int(state["tally_seq"]) + 1)
+    return mixed
 
 
 @transaction.atomic
@@ -321,6 +442,11 @@ def question_close(*, question: Question) -> Question:
     question.tally_seq = state["tally_seq"]
     question.closed_at = timezone.now()
     question.save(update_fields=["closed_at"])
+    if state["secret"] or state["ballots_sealed"]:
+        # Every secret ballot still sealed is counted now, in this transaction (no voter's).
+        _mixed, left = _mix(question.pk, concrete(question).kind, everything=True)
+        Question.objects.non_polymorphic().filter(pk=question.pk).update(ballots_sealed=left)
+        question.ballots_sealed = left
     _notify(question.pk, question.tally_seq)
     return question
 
@@ -330,13 +456,15 @@ class RecountReport:
     question_id: int
     ballots: int
     participations: int
+    #: Secret ballots cast but not yet mixed: counted by the next mix, at the latest at close.
+    sealed: int = 0
     #: key -> (stored count, recounted count), only where they differ.
     mismatches: dict[str, tuple[int, int]] = field(default_factory=dict)
     repaired: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.mismatches and self.participations == self.ballots
+        return not self.mismatches and self.participations == self.ballots + self.sealed
 
 
 def recount_from_ballots(question: Question, ballot_data: list[dict[str, Any]]) -> Counter[str]:
@@ -360,6 +488,7 @@ def tally_recount(*, question: Question, repair: bool = False) -> RecountReport:
         question_id=question.pk,
         ballots=len(ballot_data),
         participations=Participation.objects.filter(question_id=question.pk).count(),
+        sealed=SealedBallot.objects.filter(question_id=question.pk).count(),
     )
     for key in sorted(set(expected) | set(stored)):
         if int(stored.get(key, 0)) != int(expected.get(key, 0)):

@@ -228,6 +228,10 @@ RATELIMIT_FAIL_OPEN = True
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "townhall.cache"
 
+#: Secret ballots are opened and counted in mixes of at least this many, never one at a time, and
+#: this many are kept back for the mix at close (voting/README.md, "Secret ballots").
+SECRET_BALLOT_MIX_SIZE = int(env("SECRET_BALLOT_MIX_SIZE", "10") or 10)
+
 LANGUAGE_CODE = "en-gb"
 LANGUAGES = [("en", "English"), ("cy", "Cymraeg")]
 LOCALE_PATHS = [BASE_DIR / "locale"]

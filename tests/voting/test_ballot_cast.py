@@ -11,7 +11,7 @@ from tests import factories as base
 from tests.voting.factories import FACTORIES, valid_data
 from voting import errors
 from voting.errors import BallotError
-from voting.models import Ballot, Participation, Question, TallyCount
+from voting.models import Ballot, Participation, Question, SealedBallot, TallyCount
 from voting.selectors import tally_for
 from voting.services import ballot_cast, question_close, tally_recount
 
@@ -78,19 +78,32 @@ def test_final_once_cast_refuses_a_second_ballot(voting_consultation, resident):
     assert counts(question) == {"yes": 1, "_ballots": 1}
 
 
-def test_secret_ballot_records_participation_but_no_link(voting_consultation, resident):
+def test_secret_ballot_records_participation_and_a_sealed_ballot_counted_at_close(
+    voting_consultation, resident
+):
     question = FACTORIES["yes_no"](consultation=voting_consultation, secret=True)
     question.refresh_from_db()
     assert question.final_once_cast  # secret implies final
     ballot = ballot_cast(question=question, voter=resident, data={"choice": "no"})
-    stored = Ballot.objects.get(pk=ballot.pk)
-    assert stored.voter is None and stored.cast_at is None and stored.changed_at is None
+    assert ballot.pk is None and ballot.data == {"choice": "no"}  # not stored as it is
     assert Participation.objects.filter(question=question, voter=resident).exists()
     field_names = {f.name for f in Participation._meta.get_fields()}
     assert "ballot" not in field_names
+    # Sealed, not yet a ballot, and nothing counted: one vote never moves the tally on its own.
+    (sealed,) = SealedBallot.objects.filter(question=question)
+    assert b"no" not in bytes(sealed.sealed)
+    assert not Ballot.objects.filter(question=question).exists()
+    assert counts(question) == {}
     with pytest.raises(BallotError) as caught:
         ballot_cast(question=question, voter=resident, data={"choice": "yes"})
     assert caught.value.code == errors.FINAL_ONCE_CAST
+    assert tally_recount(question=question).ok  # one participation: one sealed ballot
+
+    question_close(question=question)
+    stored = Ballot.objects.get(question=question)
+    assert stored.voter is None and stored.cast_at is None and stored.changed_at is None
+    assert stored.data == {"choice": "no"}
+    assert not SealedBallot.objects.filter(question=question).exists()
     assert counts(question) == {"no": 1, "_ballots": 1}
 
 

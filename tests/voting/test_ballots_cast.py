@@ -17,7 +17,7 @@ from tests import factories as base
 from tests.voting.factories import FACTORIES, valid_data
 from voting import errors
 from voting.errors import BallotError
-from voting.models import Ballot, Participation, Question, TallyCount
+from voting.models import Ballot, Participation, Question, ResultsVisibility, SealedBallot, TallyCount
 from voting.services import ballot_cast, ballots_cast, question_close, tally_recount
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def residents(ward, n):
 
 @pytest.mark.parametrize("kind", sorted(FACTORIES))
 def test_a_batch_stores_every_ballot_with_its_own_seq(kind, voting_consultation, ward):
-    question = FACTORIES[kind](consultation=voting_consultation)
+    question = FACTORIES[kind](consultation=voting_consultation, results_visibility=ResultsVisibility.LIVE)
     people = residents(ward, 5)
     before = seq_of(question)
     results = ballots_cast(question=question, votes=[(p, valid_data(question)) for p in people])
@@ -51,10 +51,24 @@ def test_a_batch_stores_every_ballot_with_its_own_seq(kind, voting_consultation,
     assert tally_recount(question=question).ok
 
 
+def test_ballots_on_a_question_with_hidden_results_tell_no_seq(voting_consultation, ward):
+    """The seq of an ack would tell a voter how often a tally that is hidden until close moves."""
+    question = FACTORIES["yes_no"](
+        consultation=voting_consultation, results_visibility=ResultsVisibility.AFTER_CLOSE
+    )
+    before = seq_of(question)
+    results = ballots_cast(question=question, votes=[(p, {"choice": "yes"}) for p in residents(ward, 3)])
+    assert [(r.error, r.seq) for r in results] == [(None, None)] * 3
+    assert seq_of(question) == before + 3  # the version still moves for those who may see it
+    assert counts(question) == {"yes": 3, "_ballots": 3}
+
+
 def test_refusals_in_a_batch_store_nothing_for_them_and_do_not_stop_the_others(
     voting_consultation, ward, other_ward_resident
 ):
-    question = FACTORIES["single"](consultation=voting_consultation)
+    question = FACTORIES["single"](
+        consultation=voting_consultation, results_visibility=ResultsVisibility.LIVE
+    )
     a, b, _c = (o.key for o in question.option_list)
     ann, bob = residents(ward, 2)
     outsider = voters_by_id([other_ward_resident.pk])[other_ward_resident.pk]
@@ -121,9 +135,13 @@ def test_secret_batch_records_who_voted_apart_from_how_and_refuses_a_second_ball
         "ok",
         errors.FINAL_ONCE_CAST,
     ]
+    assert Participation.objects.filter(question=question).count() == 4
+    assert SealedBallot.objects.filter(question=question).count() == 4
+    assert all(r.seq is None for r in results)  # no version of the tally includes them yet
+    assert tally_recount(question=question).ok
+    question_close(question=question)
     assert not Ballot.objects.filter(question=question, voter__isnull=False).exists()
     assert not Ballot.objects.filter(question=question, cast_at__isnull=False).exists()
-    assert Participation.objects.filter(question=question).count() == 4
     assert counts(question) == {"yes": 3, "no": 1, "_ballots": 4}
     assert tally_recount(question=question).ok
 

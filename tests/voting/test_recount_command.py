@@ -40,3 +40,20 @@ def test_recount_reports_a_mismatch_loudly_and_repairs_it(voting_consultation, r
 def test_recount_of_an_unknown_question_is_an_error(db):
     with pytest.raises(CommandError, match="No question with id 424242"):
         call_command("recount", "424242")
+
+
+def test_recount_counts_sealed_secret_ballots_as_cast_and_reports_one_gone_missing(
+    voting_consultation, resident, ward
+):
+    from tests import factories as base
+    from voting.models import SealedBallot
+
+    q = FACTORIES["yes_no"](consultation=voting_consultation, secret=True, final_once_cast=True)
+    ballot_cast(question=q, voter=resident, data={"choice": "yes"})
+    ballot_cast(question=q, voter=base.ResidentFactory(ward=ward), data={"choice": "no"})
+    call_command("recount", str(q.pk), stdout=StringIO())  # two people, two sealed ballots: fine
+    SealedBallot.objects.filter(pk=SealedBallot.objects.filter(question=q).first().pk).delete()
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("recount", str(q.pk), stderr=err)
+    assert "2 people recorded as voting but 0 ballots and 1 sealed secret ballots" in err.getvalue()

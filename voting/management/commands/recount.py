@@ -43,9 +43,11 @@ class Command(BaseCommand):
             self.stderr.write(self.style.ERROR(f"MISMATCH question {question.pk} ({question.title[:60]}):"))
             for key, (stored, counted) in report.mismatches.items():
                 self.stderr.write(f"    {key}: running count {stored}, recount {counted}")
-            if report.participations != report.ballots:
+            if report.participations != report.ballots + report.sealed:
+                sealed = f" and {report.sealed} sealed secret ballots" if report.sealed else ""
                 self.stderr.write(
-                    f"    {report.participations} people recorded as voting but {report.ballots} ballots"
+                    f"    {report.participations} people recorded as voting"
+                    f" but {report.ballots} ballots{sealed}"
                 )
             if report.repaired:
                 self.stderr.write(self.style.WARNING("    running counts replaced by the recount"))
