@@ -79,9 +79,32 @@ class LiveServer:
     url: str
     mail_dir: Path
     process: subprocess.Popen
+    env: dict[str, str]
+
+    @staticmethod
+    def text_of(message) -> str:
+        """The plain-text body of a mail, whether it is plain text alone or has an HTML alternative."""
+        for part in message.walk():
+            if part.get_content_type() == "text/plain":
+                return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+        raise AssertionError(f"No plain-text part in the mail {message['Subject']!r}")
+
+    def deliver(self) -> None:
+        """Run the queued background jobs (mail among them) as a deployed worker would, until none is
+        left: ``make run`` starts a worker beside the web server, and so does this, on demand."""
+        subprocess.run(  # noqa: S603 - our own interpreter and arguments
+            [sys.executable, "manage.py", "townhall_worker", "--batch", "--interval", "0"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
     def emails(self) -> list:
-        """Emails the server has sent, oldest first, as ``email.message.Message`` objects."""
+        """Emails the server has sent, oldest first, as ``email.message.Message`` objects (after its
+        queued mail has been delivered)."""
+        self.deliver()
         files = sorted(self.mail_dir.glob("*.log"), key=lambda p: p.stat().st_mtime)
         messages = []
         for path in files:
@@ -127,7 +150,7 @@ def daphne_server(django_db_setup, django_db_blocker, tmp_path_factory):
             process.kill()
             raise RuntimeError(f"daphne did not start:\n{Path(log.name).read_text()[-4000:]}")
         time.sleep(0.2)
-    yield LiveServer(url=url, mail_dir=mail_dir, process=process)
+    yield LiveServer(url=url, mail_dir=mail_dir, process=process, env=env)
     process.terminate()
     try:
         process.wait(timeout=10)

@@ -100,7 +100,7 @@ def test_flag_queue_hide_with_reason_author_sees_it_and_appeals(th, browser, dap
 
     # The author is told, by email and on their comment, and appeals once.
     mails = [m for m in daphne_server.emails() if m["To"] == "awen@example.org"]
-    assert mails and "Calling people idiots" in mails[-1].get_payload(decode=True).decode()
+    assert mails and "Calling people idiots" in daphne_server.text_of(mails[-1])
     th.page.context.clear_cookies()
     sign_in(th, "awen@example.org")
     th.goto(f"/proposals/p/{proposal.pk}/")
