@@ -92,7 +92,7 @@ class LiveServer:
     def deliver(self) -> None:
         """Run the queued background jobs (mail among them) as a deployed worker would, until none is
         left: ``make run`` starts a worker beside the web server, and so does this, on demand."""
-        subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        subprocess.run(
             [sys.executable, "manage.py", "townhall_worker", "--batch", "--interval", "0"],
             cwd=ROOT,
             env=self.env,
