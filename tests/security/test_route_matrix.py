@@ -23,6 +23,7 @@ from wagtail.models import PageViewRestriction
 
 from config.routing import websocket_urlpatterns
 from proposals.models import Appeal, Comment, CommentRevision, Flag, ModerationAction, Proposal, Support
+from questionnaires.models import Redaction, Response
 from tests.security import routes
 from tests.security.world import ROLES, STATES, World, build_world
 from voting.models import Ballot, Participation
@@ -109,7 +110,8 @@ def _url(world: World, key: str, route: routes.Route) -> str:
 
 
 def fingerprint() -> tuple:
-    """What the council has been told: contributions, reports, votes, decisions, and their words."""
+    """What the council has been told: contributions, reports, votes, questionnaire responses,
+    decisions, and their words."""
     return (
         Proposal.objects.count(),
         Comment.objects.count(),
@@ -120,6 +122,9 @@ def fingerprint() -> tuple:
         Appeal.objects.count(),
         Ballot.objects.count(),
         Participation.objects.count(),
+        Response.objects.count(),
+        Redaction.objects.count(),
+        tuple(Response.objects.order_by("pk").values_list("pk", "status", "answers", "pages_saved")),
         tuple(Comment.objects.order_by("pk").values_list("pk", "state", "body")),
         tuple(Proposal.objects.order_by("pk").values_list("pk", "visibility", "status", "support_count")),
     )
@@ -135,6 +140,12 @@ def _client(world: World, role: str) -> Client:
     if user is not None:
         client.force_login(user)
     return client
+
+
+def _body(response) -> str:
+    """The whole body, streamed ones (the CSV downloads) included."""
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
+    return raw.decode(errors="replace")
 
 
 def _leaks(body: str, world: World) -> list[str]:
@@ -162,7 +173,7 @@ def test_http_route_matrix(state, db, no_rate_limits):
                 cells += 1
                 client = _client(world, role)
                 response = client.get(url)
-                body = response.content.decode(errors="replace")
+                body = _body(response)
                 if response.status_code >= 500:
                     failures.append(f"{role} GET {url}: {response.status_code}")
                 if role not in seers and (leaked := _leaks(body, world)):
@@ -177,7 +188,7 @@ def test_http_route_matrix(state, db, no_rate_limits):
                         raise _Undo
                 except _Undo:
                     pass
-                body = response.content.decode(errors="replace")
+                body = _body(response)
                 if response.status_code >= 500:
                     failures.append(f"{role} POST {url}: {response.status_code}")
                 if role not in seers and (leaked := _leaks(body, world)):
