@@ -221,6 +221,21 @@ def test_the_matrix_sees_content_where_it_is_visible(db, no_rate_limits):
     assert "MKPAGEONE" in client.get(world.consultation.url).content.decode()
 
 
+def test_the_matrix_sees_the_questionnaire_where_it_is_visible(db, no_rate_limits):
+    """A visitor who starts the questionnaire stores a response and reads its question; an officer reads
+    the answer sent. So the markers' absence, and nothing stored, elsewhere mean something."""
+    world = build_world("visible")
+    visitor = _client(world, "visitor")
+    start = _url(world, "questionnaires:start", routes.HTTP["questionnaires:start"])
+    before = Response.objects.count()
+    assert visitor.post(start, routes.about_you_form(world)).status_code == 302
+    assert Response.objects.count() == before + 1
+    page = _url(world, "questionnaires:page", routes.HTTP["questionnaires:page"])
+    assert "MKQUESTIONNAIRETEXT" in visitor.get(page).content.decode()
+    detail = _url(world, "questionnaires:response", routes.HTTP["questionnaires:response"])
+    assert "MKANSWER" in _client(world, "officer").get(detail).content.decode()
+
+
 # --- Websockets -------------------------------------------------------------------------------------------
 
 
