@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
+from cms import visibility
 from consultations.models import ConsultationPage
 from questionnaires import definition as qdef
 from questionnaires import summaries
@@ -16,15 +17,16 @@ from questionnaires.models import Channel, Questionnaire, Redaction, Response, S
 SESSION_KEY = "questionnaire_responses"
 
 
-def questionnaire_public(*, pk: int) -> Questionnaire | None:
-    """A questionnaire whose consultation page is live and public, with its consultation's timeline."""
-    consultations = ConsultationPage.objects.live().public()
-    return (
-        Questionnaire.objects.filter(pk=pk, consultation__in=consultations)
+def questionnaire_public(*, pk: int, who: Any) -> Questionnaire | None:
+    """The questionnaire, with its consultation's timeline, if the visibility gate lets ``who`` (a
+    request, a scope or a user) see it: exactly when they may see its consultation page."""
+    questionnaire = (
+        Questionnaire.objects.filter(pk=pk)
         .select_related("consultation", "consultation__panel")
         .prefetch_related("consultation__phases", "consultation__outcomes", "consultation__wards")
         .first()
     )
+    return questionnaire if visibility.may_see(who, questionnaire) else None
 
 
 def questionnaire_for_consultation(*, consultation: ConsultationPage) -> Questionnaire | None:

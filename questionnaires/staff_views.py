@@ -26,7 +26,7 @@ from questionnaires.views import _page_url, _questionnaire, _refused
 
 @require_http_methods(["GET", "POST"])
 def enter(request, pk: int):
-    questionnaire = _questionnaire(pk)
+    questionnaire = _questionnaire(request, pk)
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if not rules.has_perm("questionnaires.enter_response", request.user, questionnaire):
@@ -74,7 +74,7 @@ def _staff(request, questionnaire, perm: str):
 
 
 def responses(request, pk: int):
-    questionnaire = _questionnaire(pk)
+    questionnaire = _questionnaire(request, pk)
     refused = _staff(request, questionnaire, "questionnaires.read_responses")
     if refused:
         return refused
@@ -94,7 +94,7 @@ def responses(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 def response_detail(request, pk: int, reference: str):
-    questionnaire = _questionnaire(pk)
+    questionnaire = _questionnaire(request, pk)
     refused = _staff(request, questionnaire, "questionnaires.read_responses")
     if refused:
         return refused
@@ -150,7 +150,7 @@ def _csv_download(rows: Iterable[list[str]], filename: str) -> StreamingHttpResp
 
 
 def export_csv(request, pk: int):
-    questionnaire = _questionnaire(pk)
+    questionnaire = _questionnaire(request, pk)
     refused = _staff(request, questionnaire, "questionnaires.export_responses")
     if refused:
         return refused
@@ -163,7 +163,7 @@ def export_csv(request, pk: int):
 
 
 def codebook_csv(request, pk: int):
-    questionnaire = _questionnaire(pk)
+    questionnaire = _questionnaire(request, pk)
     refused = _staff(request, questionnaire, "questionnaires.read_responses")
     if refused:
         return refused
@@ -173,7 +173,7 @@ def codebook_csv(request, pk: int):
 
 
 def results(request, pk: int):
-    questionnaire = _questionnaire(pk)
+    questionnaire = _questionnaire(request, pk)
     refused = _staff(request, questionnaire, "questionnaires.read_responses")
     if refused:
         return refused

@@ -26,8 +26,9 @@ ANONYMOUS_RATE = getattr(settings, "TOWNHALL_RATE_ANONYMOUS_RESPONSES", "10/h")
 DONE_KEY = "questionnaire_done"
 
 
-def _questionnaire(pk: int) -> Questionnaire:
-    questionnaire = selectors.questionnaire_public(pk=pk)
+def _questionnaire(request, pk: int) -> Questionnaire:
+    """The questionnaire if the visibility gate lets this person see it; 404 as for a page they may not."""
+    questionnaire = selectors.questionnaire_public(pk=pk, who=request)
     if questionnaire is None:
         raise Http404("No such questionnaire")
     return questionnaire
@@ -77,7 +78,7 @@ def _draft(request, questionnaire: Questionnaire) -> Response | None:
 
 @require_http_methods(["GET", "POST"])
 def start(request, pk: int):
-    questionnaire = _questionnaire(pk)
+    questionnaire = _questionnaire(request, pk)
     consultation = questionnaire.consultation
     refusal = respond_refusal(request.user, questionnaire)
     context = {"questionnaire": questionnaire, "consultation": consultation, "refusal": refusal}
@@ -210,7 +211,7 @@ def _question_views(items: list[dict], values: dict[str, list[str]], errors: dic
 
 @require_http_methods(["GET", "POST"])
 def page(request, pk: int, number: int):
-    questionnaire = _questionnaire(pk)
+    questionnaire = _questionnaire(request, pk)
     response = _draft(request, questionnaire)
     if response is None:
         return HttpResponseRedirect(_url("start", questionnaire))
@@ -273,7 +274,7 @@ def page(request, pk: int, number: int):
 
 @require_http_methods(["GET", "POST"])
 def check(request, pk: int):
-    questionnaire = _questionnaire(pk)
+    questionnaire = _questionnaire(request, pk)
     response = _draft(request, questionnaire)
     if response is None:
         return HttpResponseRedirect(_url("start", questionnaire))
@@ -314,7 +315,7 @@ def check(request, pk: int):
 
 
 def done(request, pk: int):
-    questionnaire = _questionnaire(pk)
+    questionnaire = _questionnaire(request, pk)
     done = request.session.get(DONE_KEY, {}).get(str(pk))
     if not done:
         return HttpResponseRedirect(_url("start", questionnaire))
@@ -324,7 +325,7 @@ def done(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 def saved(request, pk: int):
-    questionnaire = _questionnaire(pk)
+    questionnaire = _questionnaire(request, pk)
     response = _draft(request, questionnaire)
     if response is None:
         return HttpResponseRedirect(_url("start", questionnaire))

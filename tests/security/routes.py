@@ -21,6 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import timezone
+
+from tests.security.world import RESPONSE_REFERENCE
+
 #: Who may still write when the route's target is not visible (or closed), by state. A POST by anyone
 #: else must store nothing.
 PARTICIPATE = "participate"  # comment, reply, support, propose, vote, ask for a wider say: nobody
@@ -29,6 +33,7 @@ OWN = "own"  # remove one's own contribution: its author, while they may see it
 MODERATE = "moderate"  # the moderation tools: moderators, whatever the state
 STAFF = "staff"  # a proposal's status: council staff, where they may see it
 HOST = "host"  # a live session's controls: its host and officers
+ENTER = "enter"  # keying in a response that arrived on paper (late ones too): staff, after close
 ACCOUNT = "account"  # writes no consultation content (accounts, sessions): only read for leaks
 READ = None  # GET only
 
@@ -41,6 +46,7 @@ WRITES: dict[str | None, dict[str, set[str]]] = {
     HOST: {
         state: {"councillor", "officer"} for state in ("hidden", "draft", "restricted", "deleted", "closed")
     },
+    ENTER: {"closed": {"councillor", "officer"}},
     ACCOUNT: {},
     READ: {},
 }
@@ -90,6 +96,36 @@ def escalation_form(world: Any) -> dict:
 
 def host_form(world: Any) -> dict:
     return {"action": "close"}
+
+
+def about_you_form(world: Any) -> dict:
+    return {
+        "name": "MKWRITE",
+        "respondent_type": "individual",
+        "connection": ["live"],
+        "publication_consent": "private",
+    }
+
+
+def answer_form(world: Any) -> dict:
+    return {"views": "MKWRITE an answer"}
+
+
+def resume_link_form(world: Any) -> dict:
+    return {"email": "mkwrite@example.com"}
+
+
+def officer_entry_form(world: Any) -> dict:
+    return {
+        **about_you_form(world),
+        "channel": "paper",
+        "received_on": timezone.localdate().isoformat(),
+        "late_reason": "MKWRITE posted before the closing date",
+    }
+
+
+def redaction_form(world: Any) -> dict:
+    return {"code": "views", "text": "more buses", "reason": "MKWRITE"}
 
 
 def empty(world: Any) -> dict:
@@ -207,6 +243,35 @@ HTTP: dict[str, Route | list[Route]] = {
     "voting:live_host": Route("session", {"code": "session"}, writes=HOST, post=host_form),
     "voting:live_present": Route("session", {"code": "session"}),
     "voting:live_qr": Route("session", {"code": "session"}),
+    # Questionnaires: answered by the public, keyed in and read by staff.
+    "questionnaires:start": Route(
+        "questionnaire", {"pk": "questionnaire"}, writes=PARTICIPATE, post=about_you_form
+    ),
+    "questionnaires:page": Route(
+        "questionnaire", {"pk": "questionnaire", "number": "1"}, writes=PARTICIPATE, post=answer_form
+    ),
+    "questionnaires:check": Route("questionnaire", {"pk": "questionnaire"}, writes=PARTICIPATE, post=empty),
+    "questionnaires:saved": Route(
+        "questionnaire", {"pk": "questionnaire"}, writes=PARTICIPATE, post=resume_link_form
+    ),
+    "questionnaires:done": Route("questionnaire", {"pk": "questionnaire"}),
+    "questionnaires:resume": Route("none", {"token": "not-a-token"}),
+    "questionnaires:enter": Route(
+        "questionnaire", {"pk": "questionnaire"}, writes=ENTER, post=officer_entry_form
+    ),
+    "questionnaires:responses": Route("questionnaire", {"pk": "questionnaire"}),
+    "questionnaires:results": Route("questionnaire", {"pk": "questionnaire"}),
+    "questionnaires:response": Route(
+        "questionnaire",
+        {"pk": "questionnaire", "reference": RESPONSE_REFERENCE},
+        writes=STAFF,
+        post=redaction_form,
+    ),
+    "questionnaires:export_csv": Route("questionnaire", {"pk": "questionnaire"}),
+    "questionnaires:codebook_csv": Route("questionnaire", {"pk": "questionnaire"}),
+    # Notifications: a person's own mail settings, and the one-click unsubscribe.
+    "notifications:settings": Route("none", writes=ACCOUNT),
+    "notifications:unsubscribe": Route("none", {"token": "not-a-token"}, writes=ACCOUNT),
     # Site.
     "brand_css": Route("none"),
     "healthz": Route("none"),
@@ -232,7 +297,8 @@ EXEMPT = {
 
 #: Every websocket route, by pattern.
 SOCKETS: dict[str, Route] = {
-    "ws/questions/<int:question_id>/": Route("question", {"question_id": "question"}, writes=PARTICIPATE),
-    "^ws/live/(?P<code>[^/]{1,64})/$": Route("session", {"code": "session"}, writes=PARTICIPATE),
+    "ws/questions/<id:question_id>/": Route("question", {"question_id": "question"}, writes=PARTICIPATE),
+    "ws/live/<code:code>/": Route("session", {"code": "session"}, writes=PARTICIPATE),
     "ws/moderation/": Route("none", writes=READ),
+    "": Route("none", writes=READ),  # any other path: refused at the handshake
 }

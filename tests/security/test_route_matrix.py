@@ -23,6 +23,7 @@ from wagtail.models import PageViewRestriction
 
 from config.routing import websocket_urlpatterns
 from proposals.models import Appeal, Comment, CommentRevision, Flag, ModerationAction, Proposal, Support
+from questionnaires.models import Redaction, Response
 from tests.security import routes
 from tests.security.world import ROLES, STATES, World, build_world
 from voting.models import Ballot, Participation
@@ -109,7 +110,8 @@ def _url(world: World, key: str, route: routes.Route) -> str:
 
 
 def fingerprint() -> tuple:
-    """What the council has been told: contributions, reports, votes, decisions, and their words."""
+    """What the council has been told: contributions, reports, votes, questionnaire responses,
+    decisions, and their words."""
     return (
         Proposal.objects.count(),
         Comment.objects.count(),
@@ -120,6 +122,9 @@ def fingerprint() -> tuple:
         Appeal.objects.count(),
         Ballot.objects.count(),
         Participation.objects.count(),
+        Response.objects.count(),
+        Redaction.objects.count(),
+        tuple(Response.objects.order_by("pk").values_list("pk", "status", "answers", "pages_saved")),
         tuple(Comment.objects.order_by("pk").values_list("pk", "state", "body")),
         tuple(Proposal.objects.order_by("pk").values_list("pk", "visibility", "status", "support_count")),
     )
@@ -135,6 +140,12 @@ def _client(world: World, role: str) -> Client:
     if user is not None:
         client.force_login(user)
     return client
+
+
+def _body(response) -> str:
+    """The whole body, streamed ones (the CSV downloads) included."""
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
+    return raw.decode(errors="replace")
 
 
 def _leaks(body: str, world: World) -> list[str]:
@@ -162,7 +173,7 @@ def test_http_route_matrix(state, db, no_rate_limits):
                 cells += 1
                 client = _client(world, role)
                 response = client.get(url)
-                body = response.content.decode(errors="replace")
+                body = _body(response)
                 if response.status_code >= 500:
                     failures.append(f"{role} GET {url}: {response.status_code}")
                 if role not in seers and (leaked := _leaks(body, world)):
@@ -177,7 +188,7 @@ def test_http_route_matrix(state, db, no_rate_limits):
                         raise _Undo
                 except _Undo:
                     pass
-                body = response.content.decode(errors="replace")
+                body = _body(response)
                 if response.status_code >= 500:
                     failures.append(f"{role} POST {url}: {response.status_code}")
                 if role not in seers and (leaked := _leaks(body, world)):
@@ -208,6 +219,21 @@ def test_the_matrix_sees_content_where_it_is_visible(db, no_rate_limits):
     history = _url(world, "proposals:comment_history", _variants(routes.HTTP["proposals:comment_history"])[0])
     assert "MKREVISIONONE" in client.get(history).content.decode()
     assert "MKPAGEONE" in client.get(world.consultation.url).content.decode()
+
+
+def test_the_matrix_sees_the_questionnaire_where_it_is_visible(db, no_rate_limits):
+    """A visitor who starts the questionnaire stores a response and reads its question; an officer reads
+    the answer sent. So the markers' absence, and nothing stored, elsewhere mean something."""
+    world = build_world("visible")
+    visitor = _client(world, "visitor")
+    start = _url(world, "questionnaires:start", routes.HTTP["questionnaires:start"])
+    before = Response.objects.count()
+    assert visitor.post(start, routes.about_you_form(world)).status_code == 302
+    assert Response.objects.count() == before + 1
+    page = _url(world, "questionnaires:page", routes.HTTP["questionnaires:page"])
+    assert "MKQUESTIONNAIRETEXT" in visitor.get(page).content.decode()
+    detail = _url(world, "questionnaires:response", routes.HTTP["questionnaires:response"])
+    assert "MKANSWER" in _client(world, "officer").get(detail).content.decode()
 
 
 # --- Websockets -------------------------------------------------------------------------------------------

@@ -23,10 +23,15 @@ from consultations.models import ConsultationPage
 from consultations.phases import PhaseKind
 from proposals import services
 from proposals.models import ActionReason, CommentRevision, FlagReason
+from questionnaires import services as questionnaire_services
+from questionnaires.models import Consent, Respondents, RespondentType, Response
+from questionnaires.models import Status as ResponseStatus
 from tests import factories
 from tests.conftest import ensure_wagtail_tree
 from tests.consultations.factories import make_consultation, make_index
 from tests.proposals.factories import CommentFactory, IdeaProposalFactory
+from tests.questionnaires.factories import make_questionnaire, page
+from tests.questionnaires.factories import question as questionnaire_question
 from tests.voting.factories import SingleChoiceQuestionFactory
 from voting.models import LiveSession, LiveSessionQuestion, ResultsVisibility
 
@@ -41,7 +46,12 @@ MARKS = {
     "comment": ("MKCOMMENTONE", "MKREVISIONONE"),
     "thread_comment": ("MKCOMMENTTWO",),
     "question": ("MKQUESTIONTITLE", "MKOPTIONLABEL"),
+    # The consultation's questionnaire: its question text, and an answer someone sent.
+    "questionnaire": ("MKQUESTIONNAIRETEXT", "MKANSWER"),
 }
+
+#: The reference of the response sent to the world's questionnaire (the staff pages name it).
+RESPONSE_REFERENCE = "GATE-0001"
 
 #: In each state, the objects that are not visible (nobody takes part on them), and who may still see
 #: them. Questions and consultation pages are not moderated: hiding or removing a contribution leaves
@@ -76,6 +86,8 @@ class World:
     comment: Any
     thread_comment: Any
     question: Any
+    questionnaire: Any
+    response: Any
     session: LiveSession
     action: Any
     appeal: Any
@@ -141,6 +153,7 @@ def build_world(state: str) -> World:
         results_visibility=ResultsVisibility.LIVE,
         options=["MKOPTIONLABEL one", "MKOPTIONLABEL two"],
     )
+    questionnaire, response = _questionnaire(consultation, author)
     session = LiveSession.objects.create(title="Full council", host=users["councillor"])
     session.current = LiveSessionQuestion.objects.create(session=session, question=question, position=1)
     session.save(update_fields=["current"])
@@ -163,6 +176,8 @@ def build_world(state: str) -> World:
         comment=comment,
         thread_comment=thread_comment,
         question=question,
+        questionnaire=questionnaire,
+        response=response,
         session=session,
         action=action,
         appeal=appeal,
@@ -172,6 +187,37 @@ def build_world(state: str) -> World:
     )
     _apply(world, state)
     return world
+
+
+def _questionnaire(consultation, author):
+    """Anyone may answer it (no email to confirm), so a POST that is let through stores a response."""
+    questionnaire = make_questionnaire(
+        consultation,
+        respondents=Respondents.ANONYMOUS,
+        title="Town centre questionnaire",
+        pages=[
+            page(
+                questionnaire_question(
+                    "long_text", "views", "MKQUESTIONNAIRETEXT what do you think?", max_length=500
+                ),
+                title="Your views",
+            )
+        ],
+    )
+    response = Response.objects.create(
+        questionnaire=questionnaire,
+        version=questionnaire_services.version_current(questionnaire=questionnaire),
+        status=ResponseStatus.SUBMITTED,
+        user=author,
+        respondent_type=RespondentType.INDIVIDUAL,
+        connection=["live"],
+        publication_consent=Consent.PRIVATE,
+        answers={"views": "MKANSWER more buses"},
+        pages_saved=[1],
+        reference=RESPONSE_REFERENCE,
+        submitted_at=timezone.now(),
+    )
+    return questionnaire, response
 
 
 def _home():
@@ -213,3 +259,5 @@ def _apply(world: World, state: str) -> None:
         world.question.save(update_fields=["closed_at"])
     for obj in (*pages, world.proposal, world.comment, world.thread_comment, world.question):
         obj.refresh_from_db()
+    world.questionnaire.refresh_from_db()
+    world.questionnaire.consultation = world.consultation
