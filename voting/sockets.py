@@ -170,6 +170,9 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
 
     user: Any = None
     session_key: str | None = None
+    #: Set by the first ``close``: frames already received are then ignored and no second close is sent
+    #: (uvicorn refuses a second ``websocket.close`` with an error).
+    closing: bool = False
 
     @functools.cached_property
     def handling(self) -> asyncio.Lock:
@@ -217,8 +220,16 @@ class ProtocolConsumer(AsyncWebsocketConsumer):
             await fanout.unsubscribe(self, group)
             self.groups_joined.discard(group)
 
+    async def close(self, code=None, reason=None) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        await super().close(code=code, reason=reason)
+
     # Frames in -------------------------------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closing:
+            return
         size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
         if size > protocol.MAX_FRAME_BYTES:
             await self.send_error(
